@@ -1,0 +1,76 @@
+# Developer and CI entry points. `make test` is the CI command (.ci/run calls it).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+ROOT := $(abspath .)
+VENV := $(ROOT)/.venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+BUILD := $(ROOT)/.build
+COLL_LINK := $(BUILD)/collections/ansible_collections/claude_fleet/bedrock
+SANITY_ROOT := $(BUILD)/ansible-test/ansible_collections/claude_fleet/bedrock
+PYTHON ?= python3.11
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
+export PYTHONPATH := $(ROOT)/tests/emulator:$(BUILD)/collections
+
+.PHONY: help venv deps collection-link lint sanity units unit molecule build changelog test demo demo-down bench test-reliability clean
+
+help:
+	@echo "make demo   - Bedrock emulator + 3 sandbox workstations + setup.yml + fleet report"
+	@echo "make test   - lint, sanity, unit, molecule, build (what CI runs)"
+
+$(VENV)/.stamp: requirements/dev.txt requirements/constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements/dev.txt -c requirements/constraints.txt
+	touch $@
+
+venv: $(VENV)/.stamp
+
+# Host packages the sandbox fleet and the tests need (idempotent; apt runs only when one is missing).
+deps:
+	@missing=""; for p in debootstrap openssh-client rsync xz-utils util-linux iproute2 tinyproxy; do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "apt-get install:$$missing"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
+
+# Make this checkout resolve as claude_fleet.bedrock for ansible-playbook, ansible-doc and molecule.
+collection-link:
+	@mkdir -p $(dir $(COLL_LINK))
+	@[ -L $(COLL_LINK) ] || ln -sfn ../../../.. $(COLL_LINK)
+
+lint: venv collection-link
+	$(BIN)/ansible-lint --profile production
+
+# ansible-test wants a real ansible_collections/<ns>/<name> tree: copy the tracked files there.
+sanity: venv
+	@rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
+	@git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ $(SANITY_ROOT)/
+	@cd $(SANITY_ROOT) && git init -q && git add -A >/dev/null
+	$(PY) tests/sanity/bootstrap_pip.py
+	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --python 3.11 --requirements --color no
+
+units unit: venv collection-link
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit tests/emulator
+
+molecule: venv collection-link deps
+	$(BIN)/molecule test
+
+build: venv
+	@mkdir -p $(BUILD)/dist
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist
+
+changelog: venv
+	$(BIN)/antsibull-changelog lint
+
+test: venv deps collection-link
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory changelog
+	@$(MAKE) --no-print-directory sanity
+	@$(MAKE) --no-print-directory units
+	@$(MAKE) --no-print-directory molecule
+	@$(MAKE) --no-print-directory build
+	@echo "make test: lint, changelog, sanity, units, molecule and build passed"
+
+clean:
+	rm -rf $(BUILD) .pytest_cache
