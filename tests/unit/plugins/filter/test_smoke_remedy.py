@@ -1,0 +1,40 @@
+# Copyright: Contributors to the claude_fleet.bedrock collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.claude_fleet.bedrock.plugins.filter.smoke_remedy import FilterModule, smoke_remedy
+
+
+@pytest.mark.parametrize(
+    "output, rc, cause, words",
+    [
+        ("Error: self-signed certificate in certificate chain", 1, "tls_trust", "claude_fleet_network_ca_certificates"),
+        ("API Error: unable to get local issuer certificate", 1, "tls_trust", "NODE_EXTRA_CA_CERTS"),
+        ("AccessDeniedException: User: arn:aws:iam::1:user/x is not authorized to perform: bedrock:InvokeModel", 1,
+         "access_denied", "bedrock:InvokeModel"),
+        ("ValidationException: Invocation of model ID x with on-demand throughput isn't supported.", 1,
+         "on_demand_not_supported", "inference profile"),
+        ("Model use case details have not been submitted for this account.", 1, "use_case_form", "use-case form"),
+        ("The security token included in the request is invalid.", 1, "bad_credentials", "credentials"),
+        ("ThrottlingException: Too many requests", 1, "throttled", "quota"),
+        ("connect ECONNREFUSED 127.0.0.1:1", 1, "unreachable", "ANTHROPIC_BEDROCK_BASE_URL"),
+        ("", 124, "timeout", "TLS trust or a proxy"),
+        ("", 0, "empty_answer", "printed nothing"),
+        ("something new", 3, "unknown", "exit 3"),
+    ],
+)
+def test_causes_and_remedies(output, rc, cause, words):
+    result = smoke_remedy(output, rc=rc, model="us.m", region="us-east-1")
+    assert result["cause"] == cause
+    assert words in result["remedy"]
+
+
+def test_remedy_names_model_and_region():
+    result = smoke_remedy("ResourceNotFoundException: model not found", model="eu.anthropic.x", region="eu-west-1")
+    assert "eu.anthropic.x" in result["remedy"] and "eu-west-1" in result["remedy"]
+
+
+def test_filter_is_registered():
+    assert FilterModule().filters()["smoke_remedy"] is smoke_remedy
