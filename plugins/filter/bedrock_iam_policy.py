@@ -1,0 +1,211 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the claude_fleet.bedrock collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Least-privilege IAM policy for Claude Code on Amazon Bedrock."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: bedrock_iam_policy
+short_description: Least-privilege IAM policy for Claude Code on Amazon Bedrock
+version_added: 0.1.0
+author:
+  - claude_fleet maintainers
+description:
+  - Builds the IAM policy document Claude Code needs for the configured models, following the Claude Code
+    Amazon Bedrock IAM guidance.
+  - C(bedrock:InvokeModel) and C(bedrock:InvokeModelWithResponseStream) are allowed on each inference profile
+    (C(arn:aws:bedrock:REGION:ACCOUNT:inference-profile/ID)), each application inference profile, and the
+    foundation model of each profile in every region the profile routes to
+    (C(arn:aws:bedrock:DEST_REGION::foundation-model/ID), or the region wildcard C(*) when the regions are not known).
+  - C(bedrock:GetInferenceProfile) is allowed on the profiles, C(bedrock:ListInferenceProfiles) on C(*)
+    (the action has no resource-level permissions).
+  - With O(include_check_actions=true) the read actions of M(claude_fleet.bedrock.model_access_info) are added,
+    C(bedrock:ListFoundationModels), C(bedrock:GetFoundationModel) and C(bedrock:GetFoundationModelAvailability).
+  - With O(include_marketplace=true) C(aws-marketplace:ViewSubscriptions) and C(aws-marketplace:Subscribe) are
+    allowed only when called through Bedrock (C(aws:CalledViaLast)), which the first use of a model needs.
+  - Returns a dictionary; pipe it to P(ansible.builtin.to_nice_json#filter).
+options:
+  _input:
+    description:
+      - The model references, either a list or a dictionary (name to reference, as in C(claude_fleet_bedrock_models)).
+      - An element can also be one of the RV(claude_fleet.bedrock.model_access_info#module:references) results, which
+        carry the resolved profile regions and the foundation models of application inference profiles.
+      - Application inference profile ARNs must be given that way (resolved), because their model cannot be read from the ARN.
+    type: raw
+    required: true
+  region:
+    description: Region the workstations call Bedrock in (the source region of the inference profiles).
+    type: str
+    required: true
+  account:
+    description: AWS account id of the inference profiles; C(*) when not given.
+    type: str
+    default: '*'
+  profile_regions:
+    description:
+      - Destination regions per inference profile id, for example from
+        RV(claude_fleet.bedrock.inference_profile_info#module:inference_profiles[].regions).
+      - Profiles not listed here (and not resolved in O(_input)) get the region wildcard C(*) in their foundation-model ARNs.
+    type: dict
+    default: {}
+  include_check_actions:
+    description: Add the read-only actions the preflight check needs.
+    type: bool
+    default: false
+  include_marketplace:
+    description: Add the AWS Marketplace subscription actions, restricted to calls made by Bedrock.
+    type: bool
+    default: true
+"""
+
+EXAMPLES = r"""
+- name: Write the policy for the fleet's models
+  ansible.builtin.copy:
+    dest: /tmp/claude-code-bedrock-policy.json
+    mode: "0644"
+    content: >-
+      {{ claude_fleet_bedrock_models
+         | claude_fleet.bedrock.bedrock_iam_policy(region='us-east-1', account='123456789012')
+         | ansible.builtin.to_nice_json }}
+
+- name: Exact destination regions and application profiles, from a model_access_info result
+  ansible.builtin.debug:
+    msg: >-
+      {{ __access.references
+         | claude_fleet.bedrock.bedrock_iam_policy(region='us-east-1', account=__access.caller_identity.account,
+                                                   include_check_actions=true) }}
+"""
+
+RETURN = r"""
+_value:
+  description: IAM policy document (C(Version) C(2012-10-17) and C(Statement)).
+  type: dict
+  sample:
+    Version: "2012-10-17"
+    Statement:
+      - Sid: ClaudeCodeInvokeModels
+        Effect: Allow
+        Action: [bedrock:InvokeModel, bedrock:InvokeModelWithResponseStream]
+        Resource:
+          - arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0
+          - arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0
+          - arn:aws:bedrock:us-east-2::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0
+          - arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0
+"""
+
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import foundation_model_arn
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import parse_reference
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import partition_for_region
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import profile_arn
+
+INVOKE_ACTIONS = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
+CHECK_ACTIONS = ["bedrock:ListFoundationModels", "bedrock:GetFoundationModel", "bedrock:GetFoundationModelAvailability"]
+
+
+def _add(items, value):
+    if value not in items:
+        items.append(value)
+
+
+def _elements(data):
+    if isinstance(data, Mapping):
+        if "reference" in data:
+            return [data]
+        return [v for v in data.values() if v not in (None, "")]
+    if isinstance(data, (list, tuple)):
+        return [v for v in data if v not in (None, "")]
+    if isinstance(data, str):
+        return [data] if data else []
+    raise AnsibleFilterError(f"bedrock_iam_policy expects a list or a dict of model references, got {type(data).__name__}")
+
+
+def bedrock_iam_policy(data, region, account="*", profile_regions=None, include_check_actions=False, include_marketplace=True):
+    """Return the least-privilege IAM policy document for ``data`` (see DOCUMENTATION)."""
+    if not region:
+        raise AnsibleFilterError("bedrock_iam_policy: region is required")
+    account = str(account or "*")
+    partition = partition_for_region(region)
+    profile_regions = dict(profile_regions or {})
+    profiles, models = [], []
+
+    for element in _elements(data):
+        resolved = element if isinstance(element, Mapping) else None
+        reference = str(resolved.get("reference", "")) if resolved else str(element).strip()
+        parsed = parse_reference(reference)
+        kind = parsed["kind"]
+        if kind == "invalid":
+            raise AnsibleFilterError(f"bedrock_iam_policy: {reference!r} is not a Bedrock model id, inference profile id or ARN")
+        profile = (resolved or {}).get("profile") or {}
+        member_ids = list(profile.get("model_ids") or [])
+        member_regions = list(profile.get("regions") or [])
+        if not member_ids and resolved:
+            member_ids = [m["model_id"] for m in resolved.get("foundation_models") or [] if m.get("model_id")]
+
+        if kind in ("foundation_model", "foundation_model_arn"):
+            _add(models, foundation_model_arn(parsed["model_id"], parsed["region"] or region, partition))
+            continue
+
+        if kind == "system_profile":
+            _add(profiles, profile_arn(reference, region, account, partition))
+        else:
+            _add(profiles, reference)
+        if not member_ids and parsed["model_id"]:
+            member_ids = [parsed["model_id"]]
+        if not member_ids:
+            raise AnsibleFilterError(
+                f"bedrock_iam_policy: cannot tell which foundation model {reference} uses; pass the references "
+                "returned by claude_fleet.bedrock.model_access_info instead of the bare ARN"
+            )
+        if not member_regions:
+            profile_id = reference.rsplit("/", 1)[-1]
+            member_regions = list(profile_regions.get(reference) or profile_regions.get(profile_id) or ["*"])
+        for model_id in member_ids:
+            for member_region in sorted(set(member_regions)):
+                _add(models, foundation_model_arn(model_id, member_region, partition))
+
+    if not profiles and not models:
+        raise AnsibleFilterError("bedrock_iam_policy: no model reference given")
+
+    statements = [
+        {"Sid": "ClaudeCodeInvokeModels", "Effect": "Allow", "Action": list(INVOKE_ACTIONS), "Resource": profiles + models},
+        {"Sid": "ClaudeCodeListInferenceProfiles", "Effect": "Allow", "Action": ["bedrock:ListInferenceProfiles"], "Resource": "*"},
+    ]
+    if profiles:
+        statements.insert(1, {"Sid": "ClaudeCodeGetInferenceProfiles", "Effect": "Allow", "Action": ["bedrock:GetInferenceProfile"], "Resource": list(profiles)})
+    if include_check_actions:
+        statements.append({
+            "Sid": "ClaudeFleetPreflightRead",
+            "Effect": "Allow",
+            "Action": ["bedrock:ListFoundationModels", "bedrock:GetFoundationModelAvailability"],
+            "Resource": "*",
+        })
+        model_ids = sorted({arn.rsplit("/", 1)[-1] for arn in models})
+        statements.append({
+            "Sid": "ClaudeFleetPreflightModels",
+            "Effect": "Allow",
+            "Action": ["bedrock:GetFoundationModel"],
+            "Resource": [foundation_model_arn(model_id, region, partition) for model_id in model_ids],
+        })
+    if include_marketplace:
+        statements.append({
+            "Sid": "ClaudeCodeMarketplaceViaBedrock",
+            "Effect": "Allow",
+            "Action": ["aws-marketplace:ViewSubscriptions", "aws-marketplace:Subscribe"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:CalledViaLast": "bedrock.amazonaws.com"}},
+        })
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+class FilterModule:
+    """claude_fleet.bedrock IAM filters."""
+
+    def filters(self):
+        return {"bedrock_iam_policy": bedrock_iam_policy}
