@@ -665,10 +665,10 @@ def write_inventory(state, path):
     os.replace(tmp.name, path)
 
 
-def validate_name(name):
+def validate_name(name, what="--name"):
     if not name or len(name) > FLEET_NAME_MAX or not name[0].isalpha() or \
             not all(c.isalnum() and c.isascii() or c == "-" for c in name) or name != name.lower():
-        raise FleetError("--name %r must be 1-%d lowercase letters, digits or '-', starting with a letter" % (name, FLEET_NAME_MAX), 2)
+        raise FleetError("%s %r must be 1-%d lowercase letters, digits or '-', starting with a letter" % (what, name, FLEET_NAME_MAX), 2)
 
 
 def parse_releases(text):
@@ -692,6 +692,18 @@ def require_root():
 def cmd_up(args):
     validate_name(args.name)
     releases = parse_releases(args.release)
+    names = None
+    if args.hosts:
+        names = [h.strip() for h in args.hosts.split(",") if h.strip()]
+        for host in names:
+            validate_name(host, "--hosts entry")
+        if len(set(names)) != len(names):
+            raise FleetError("--hosts has duplicate names: %s" % args.hosts, 2)
+        if args.count is not None and args.count != len(names):
+            raise FleetError("--count %d does not match the %d names in --hosts" % (args.count, len(names)), 2)
+        args.count = len(names)
+    elif args.count is None:
+        args.count = 1
     if args.count <= 0:
         raise FleetError("--count must be a positive integer, got %d" % args.count, 2)
     if args.count > 200:
@@ -732,7 +744,7 @@ def cmd_up(args):
             "private_key": key, "public_key": _read(key + ".pub"),
             "inventories": [os.path.join(fdir, "inventory.yml")] + ([os.path.abspath(args.inventory)] if args.inventory else []),
             "workstations": [
-                {"name": "%s-%d" % (args.name, i + 1), "ip": ip, "release": releases[i % len(releases)],
+                {"name": names[i] if names else "%s-%d" % (args.name, i + 1), "ip": ip, "release": releases[i % len(releases)],
                  "image": images[releases[i % len(releases)]]}
                 for i, ip in enumerate(ips)
             ],
@@ -849,7 +861,9 @@ def cmd_start(args):
 
 
 def cmd_list(args):
-    fleets = list_fleets()
+    if args.name:
+        validate_name(args.name)
+    fleets = [args.name] if args.name and args.name in list_fleets() else ([] if args.name else list_fleets())
     rows = []
     for name in fleets:
         state = load_state(name) or {"workstations": []}
@@ -857,9 +871,14 @@ def cmd_list(args):
             init_pid = ws.get("init_pid")
             alive = bool(init_pid) and INIT_MARKER in _read("/proc/%d/cmdline" % init_pid).split("\0")
             status = ("up" if sshd_pids(init_pid) else "sshd-down") if alive else "dead"
-            rows.append({"fleet": name, "host": ws["name"], "ip": ws["ip"], "release": ws["release"], "status": status})
-    if args.json:
+            rows.append({"fleet": name, "host": ws["name"], "ip": ws["ip"], "release": ws["release"], "status": status,
+                         "user": ADMIN_USER, "port": 22, "identity_file": state.get("private_key")})
+    if args.format == "json":
         print(json.dumps(rows, indent=1))
+        return 0
+    if args.format == "molecule":  # the molecule delegated driver's instance config
+        print(json.dumps([{"instance": r["host"], "address": r["ip"], "user": r["user"], "port": r["port"],
+                           "identity_file": r["identity_file"]} for r in rows], indent=1))
         return 0
     if not rows:
         print("no sandbox fleets")
@@ -884,7 +903,8 @@ def build_parser():
     up = sub.add_parser("up", help="create (or re-create) a fleet and wait until every sshd accepts connections")
     up.add_argument("--name", required=True)
     up.add_argument("--release", default="bookworm", help="release or comma list assigned round-robin (bookworm, trixie)")
-    up.add_argument("--count", type=int, default=1)
+    up.add_argument("--count", type=int, help="number of workstations <name>-1..<name>-N (default 1)")
+    up.add_argument("--hosts", help="explicit comma list of workstation names instead of <name>-N")
     up.add_argument("--inventory", help="also write the YAML inventory here")
     up.add_argument("--base-ip", help="first loopback address (default: automatic, never shared between fleets)")
     up.set_defaults(func=cmd_up)
@@ -893,7 +913,9 @@ def build_parser():
     down.add_argument("--all", action="store_true")
     down.set_defaults(func=cmd_down)
     lst = sub.add_parser("list", help="list fleets and workstation status")
-    lst.add_argument("--json", action="store_true")
+    lst.add_argument("--name", help="only this fleet")
+    lst.add_argument("--format", choices=["table", "json", "molecule"], default="table")
+    lst.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
     lst.set_defaults(func=cmd_list)
     img = sub.add_parser("image", help="build (or reuse) the cached image(s)")
     img.add_argument("--release", default="bookworm")
