@@ -47,6 +47,8 @@ sanity: venv
 	@rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
 	@git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ $(SANITY_ROOT)/
 	@cd $(SANITY_ROOT) && git init -q && git add -A >/dev/null
+	@# amazon.aws and community.general must sit beside the collection for the import and pylint tests.
+	@for ns in amazon community; do ln -sfn $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/ansible_collections/$$ns $(BUILD)/ansible-test/ansible_collections/$$ns; done
 	$(PY) tests/sanity/bootstrap_pip.py
 	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --python 3.11 --requirements --color no
 
