@@ -19,8 +19,8 @@ import botocore.loaders
 import botocore.model
 
 SERVICES = ("bedrock", "bedrock-runtime", "sts")
-# Values AWS really returns that the botocore enums do not list yet (inferenceTypesSupported).
-EXTRA_ENUM_VALUES = frozenset(["INFERENCE_PROFILE"])
+# Values AWS really returns that the botocore enums do not list yet (inferenceTypesSupported, inputModalities).
+EXTRA_ENUM_VALUES = frozenset(["INFERENCE_PROFILE", "VIDEO"])
 
 
 class ApiError(Exception):
@@ -82,6 +82,16 @@ class ServiceModels:
 
     def operation_model(self, service, operation):
         return self.models[service].operation_model(operation)
+
+
+_SHARED = []
+
+
+def shared_models():
+    """One ServiceModels per process (loading the botocore JSON models is the slow part of start-up)."""
+    if not _SHARED:
+        _SHARED.append(ServiceModels())
+    return _SHARED[0]
 
 
 def _constraint_errors(shape, value, name):

@@ -12,7 +12,7 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from .protocol import ServiceModels
+from .protocol import shared_models
 from .scenario import ScenarioError, load_scenario
 from .service import Account, Call
 
@@ -83,7 +83,9 @@ class State:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "BedrockEmulator/1.0"
-    sys_version = ""
+
+    def version_string(self):
+        return self.server_version
 
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin
         """Silence the default stderr access log; the JSON-lines log is the record."""
@@ -203,7 +205,7 @@ class EmulatorServer(ThreadingHTTPServer):
                  tls_cert=None, tls_key=None, client_ca=None, models=None):
         self.scenario_name = scenario
         self.state = State(load_scenario(scenario, overrides), log_path=log_path)
-        self.account = Account(models or ServiceModels(), self.state)
+        self.account = Account(models or shared_models(), self.state)
         self.ssl_context = None
         if tls_cert:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
