@@ -282,13 +282,13 @@ def _read(path, default=""):
 
 
 def _proc_stat(pid):
-    """Return (comm, ppid) of a pid or None."""
+    """Return (comm, state) of a pid or None."""
     text = _read("/proc/%d/stat" % pid)
     if not text:
         return None
     comm = text[text.find("(") + 1:text.rfind(")")]
     rest = text[text.rfind(")") + 2:].split()
-    return comm, int(rest[1])
+    return comm, rest[0]
 
 
 def all_pids():
@@ -547,9 +547,16 @@ def workstation_init(config_path):
 # --------------------------------------------------------------------------- fleet operations
 
 
-def wait_ssh(ip, deadline):
-    """Wait until ip:22 sends an SSH banner; return True on success."""
+def init_alive(ws):
+    pid = ws.get("init_pid")
+    return bool(pid) and INIT_MARKER in _read("/proc/%d/cmdline" % pid).split("\0")
+
+
+def wait_ssh(ip, deadline, alive=None):
+    """Wait until ip:22 sends an SSH banner; return True on success, False on timeout or when alive() fails."""
     while time.monotonic() < deadline:
+        if alive is not None and not alive():
+            return False
         try:
             with socket.create_connection((ip, 22), timeout=2) as sock:
                 sock.settimeout(2)
@@ -758,7 +765,7 @@ def cmd_up(args):
         results = {}
 
         def waiter(ws):
-            results[ws["name"]] = wait_ssh(ws["ip"], deadline)
+            results[ws["name"]] = wait_ssh(ws["ip"], deadline, lambda: init_alive(ws))
         threads = [threading.Thread(target=waiter, args=(ws,)) for ws in state["workstations"]]
         for thread in threads:
             thread.start()
@@ -768,7 +775,7 @@ def cmd_up(args):
         if failed:
             detail = _read(os.path.join(_ws_dir(args.name, failed[0]), "init.log")).strip().splitlines()[-1:] or \
                 _read(os.path.join(_ws_dir(args.name, failed[0]), "sshd.log")).strip().splitlines()[-1:]
-            raise FleetError("sshd did not come up within %ds on %s (%s)" % (SSH_WAIT_SECONDS, ", ".join(sorted(failed)), " ".join(detail)))
+            raise FleetError("sshd did not come up (within %ds) on %s: %s" % (SSH_WAIT_SECONDS, ", ".join(sorted(failed)), " ".join(detail)))
         for inv in state["inventories"]:
             write_inventory(state, inv)
     except BaseException:
@@ -822,7 +829,7 @@ def sshd_pids(init_pid):
     result = []
     for pid in all_pids():
         stat = _proc_stat(pid)
-        if not stat or not stat[0].startswith("sshd"):
+        if not stat or not stat[0].startswith("sshd") or stat[1] in ("Z", "X"):
             continue
         try:
             if os.readlink("/proc/%d/ns/pid" % pid) == target_ns:
@@ -868,9 +875,7 @@ def cmd_list(args):
     for name in fleets:
         state = load_state(name) or {"workstations": []}
         for ws in state["workstations"]:
-            init_pid = ws.get("init_pid")
-            alive = bool(init_pid) and INIT_MARKER in _read("/proc/%d/cmdline" % init_pid).split("\0")
-            status = ("up" if sshd_pids(init_pid) else "sshd-down") if alive else "dead"
+            status = ("up" if sshd_pids(ws["init_pid"]) else "sshd-down") if init_alive(ws) else "dead"
             rows.append({"fleet": name, "host": ws["name"], "ip": ws["ip"], "release": ws["release"], "status": status,
                          "user": ADMIN_USER, "port": 22, "identity_file": state.get("private_key")})
     if args.format == "json":
@@ -894,6 +899,15 @@ def cmd_image(args):
     require_root()
     for rel in releases:
         print(ensure_image(rel))
+    if args.prune:
+        keep = {image_key(rel) for rel in RELEASES}
+        in_use = {ws["image"] for name in list_fleets() for ws in (load_state(name) or {}).get("workstations", [])}
+        images = os.path.join(CACHE_ROOT, "images")
+        for entry in sorted(os.listdir(images)):
+            path = os.path.join(images, entry)
+            if os.path.isdir(path) and not entry.startswith(".") and entry not in keep and path not in in_use:
+                shutil.rmtree(path)
+                log("pruned outdated image %s" % entry)
     return 0
 
 
@@ -918,7 +932,8 @@ def build_parser():
     lst.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
     lst.set_defaults(func=cmd_list)
     img = sub.add_parser("image", help="build (or reuse) the cached image(s)")
-    img.add_argument("--release", default="bookworm")
+    img.add_argument("--release", default="bookworm", help="release or comma list (bookworm, trixie)")
+    img.add_argument("--prune", action="store_true", help="also delete cached images of older recipes that no fleet uses")
     img.set_defaults(func=cmd_image)
     kill = sub.add_parser("kill", help="kill one workstation's sshd (listener and sessions)")
     kill.add_argument("--name", required=True)

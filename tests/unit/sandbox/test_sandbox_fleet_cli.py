@@ -1,0 +1,223 @@
+# Copyright: Contributors to the claude_fleet.bedrock collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fast tests of the sandbox fleet tool: argument errors, address allocation, atomic image build.
+
+These need neither root nor a built image (the one root-only case says so when it skips).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SANDBOX = os.path.normpath(os.path.join(HERE, "..", "..", "sandbox"))
+FLEET = os.path.join(SANDBOX, "fleet")
+
+
+def _load_module():
+    spec = importlib.util.spec_from_file_location("sandbox_fleet_under_test", os.path.join(SANDBOX, "sandbox_fleet.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+sf = _load_module()
+
+
+@pytest.fixture(name="isolated")
+def isolated_fixture(tmp_path, monkeypatch):
+    """Point the module (and the CLI, through the environment) at private state and cache roots."""
+    state = tmp_path / "state"
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(sf, "STATE_ROOT", str(state))
+    monkeypatch.setattr(sf, "CACHE_ROOT", str(cache))
+    env = dict(os.environ, CLAUDE_FLEET_SANDBOX_STATE=str(state), CLAUDE_FLEET_SANDBOX_CACHE=str(cache),
+               CLAUDE_FLEET_SANDBOX_PYTHON=sys.executable)
+    return {"state": state, "cache": cache, "env": env, "tmp": tmp_path}
+
+
+def _fleet(env, *args, user=None):
+    cmd = [FLEET] + list(args)
+    if user is not None:
+        cmd = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups", "--"] + cmd
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+def _assert_one_line_error(proc, *words):
+    assert proc.returncode == 2, proc
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("fleet: error: ")
+    for word in words:
+        assert word in lines[0]
+
+
+def _nothing_left(isolated):
+    for root in (isolated["state"], isolated["cache"]):
+        assert not root.exists() or not [p for p in root.iterdir() if p.name != ".lock"], list(root.iterdir())
+
+
+@pytest.mark.parametrize("release", ["buster", "jessie", "bookworm,sid", ""])
+def test_up_unknown_release_is_a_one_line_error(isolated, release):
+    proc = _fleet(isolated["env"], "up", "--name", "bad", "--release", release, "--count", "1")
+    _assert_one_line_error(proc, "release")
+    if release:
+        assert release.split(",")[-1] in proc.stderr
+    _nothing_left(isolated)
+
+
+@pytest.mark.parametrize("count", ["0", "-1"])
+def test_up_non_positive_count_is_a_one_line_error(isolated, count):
+    proc = _fleet(isolated["env"], "up", "--name", "bad", "--count", count)
+    _assert_one_line_error(proc, "--count", count)
+    _nothing_left(isolated)
+
+
+@pytest.mark.parametrize("name", ["Demo", "1abc", "a_b", "x" * 41, "a/b"])
+def test_up_bad_name_is_a_one_line_error(isolated, name):
+    proc = _fleet(isolated["env"], "up", "--name", name, "--count", "1")
+    _assert_one_line_error(proc, "--name")
+    _nothing_left(isolated)
+
+
+def test_up_hosts_and_count_must_agree(isolated):
+    proc = _fleet(isolated["env"], "up", "--name", "bad", "--hosts", "a-1,a-2", "--count", "3")
+    _assert_one_line_error(proc, "--count 3", "--hosts")
+    proc = _fleet(isolated["env"], "up", "--name", "bad", "--hosts", "a-1,a-1")
+    _assert_one_line_error(proc, "duplicate")
+    _nothing_left(isolated)
+
+
+def test_image_unknown_release_is_a_one_line_error(isolated):
+    proc = _fleet(isolated["env"], "image", "--release", "hamm")
+    _assert_one_line_error(proc, "hamm")
+    _nothing_left(isolated)
+
+
+def test_not_root_is_a_one_line_error(isolated):
+    if os.geteuid() != 0:
+        proc = _fleet(isolated["env"], "up", "--name", "demo", "--count", "1")
+    else:
+        # Drop to nobody; the system python (not root's virtualenv) must be able to run the tool.
+        isolated["tmp"].chmod(0o755)
+        env = dict(isolated["env"], CLAUDE_FLEET_SANDBOX_PYTHON="/usr/bin/python3")
+        proc = _fleet(env, "up", "--name", "demo", "--count", "1", user=65534)
+    _assert_one_line_error(proc, "root")
+    _nothing_left(isolated)
+
+
+def test_down_of_a_missing_fleet_is_a_noop(isolated):
+    if os.geteuid() != 0:
+        pytest.skip("down needs root; the not-root error is covered by test_not_root_is_a_one_line_error")
+    proc = _fleet(isolated["env"], "down", "--name", "ghost")
+    assert proc.returncode == 0, proc.stderr
+    assert "ghost does not exist" in proc.stderr
+    _nothing_left(isolated)
+
+
+def test_list_with_no_fleets(isolated):
+    proc = _fleet(isolated["env"], "list", "--format", "molecule")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == []
+
+
+def _fake_state(isolated, name, ips):
+    fdir = isolated["state"] / name
+    fdir.mkdir(parents=True)
+    state = {"name": name, "workstations": [{"name": "%s-%d" % (name, i), "ip": ip, "release": "bookworm"} for i, ip in enumerate(ips)]}
+    (fdir / "state.json").write_text(json.dumps(state))
+
+
+def test_automatic_addresses_never_collide_with_other_fleets(isolated, monkeypatch):
+    monkeypatch.setattr(sf, "ip_in_use", lambda ip: False)
+    _fake_state(isolated, "one", ["127.100.0.10", "127.100.0.11", "127.100.0.13"])
+    ips = sf.allocate_ips(3, None, "two")
+    assert ips == ["127.100.0.12", "127.100.0.14", "127.100.0.15"]
+    # The fleet's own previous addresses are free for its re-creation.
+    assert sf.allocate_ips(2, None, "one") == ["127.100.0.10", "127.100.0.11"]
+
+
+@pytest.mark.usefixtures("isolated")
+def test_automatic_addresses_skip_busy_ports(monkeypatch):
+    monkeypatch.setattr(sf, "ip_in_use", lambda ip: ip == "127.100.0.10")
+    assert sf.allocate_ips(1, None, "x") == ["127.100.0.11"]
+
+
+def test_base_ip_collision_is_refused(isolated, monkeypatch):
+    monkeypatch.setattr(sf, "ip_in_use", lambda ip: False)
+    _fake_state(isolated, "one", ["127.50.0.2"])
+    with pytest.raises(sf.FleetError) as err:
+        sf.allocate_ips(2, "127.50.0.1", "two")
+    assert err.value.code == 2 and "127.50.0.2" in str(err.value)
+    assert sf.allocate_ips(2, "127.50.0.3", "two") == ["127.50.0.3", "127.50.0.4"]
+    with pytest.raises(sf.FleetError):
+        sf.allocate_ips(1, "10.0.0.1", "two")
+
+
+def test_image_key_changes_with_the_package_list(monkeypatch):
+    before = sf.image_key("bookworm")
+    assert before.startswith("bookworm-")
+    assert sf.image_key("trixie").startswith("trixie-")
+    monkeypatch.setattr(sf, "PACKAGES", sf.PACKAGES + ["htop"])
+    assert sf.image_key("bookworm") != before
+
+
+def test_failed_image_build_leaves_no_image(isolated, monkeypatch):
+    calls = []
+
+    def failing_run(cmd, **_kwargs):
+        calls.append(cmd[0])
+        os.makedirs(os.path.join(cmd[-2], "usr"), exist_ok=True)  # debootstrap got half-way
+        raise sf.FleetError("debootstrap exploded")
+    monkeypatch.setattr(sf, "run", failing_run)
+    monkeypatch.setattr(sf, "host_mirrors", lambda: ("http://mirror.invalid/debian", "http://mirror.invalid/debian-security"))
+    with pytest.raises(sf.FleetError):
+        sf.ensure_image("bookworm", quiet=True)
+    assert calls == ["debootstrap"]
+    images = isolated["cache"] / "images"
+    assert [p.name for p in images.iterdir() if not p.name.endswith(".lock")] == []
+
+
+def test_image_build_is_atomic_and_cached(isolated, monkeypatch):
+    calls = []
+
+    def fake_run(cmd, **_kwargs):
+        calls.append(cmd[0])
+        if cmd[0] == "debootstrap":
+            os.makedirs(os.path.join(cmd[-2], "etc"))
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+    monkeypatch.setattr(sf, "run", fake_run)
+    monkeypatch.setattr(sf, "host_mirrors", lambda: ("http://mirror.invalid/debian", "http://mirror.invalid/debian-security"))
+    images = isolated["cache"] / "images"
+    images.mkdir(parents=True)
+    stale = images / (".build-%s-crashed" % sf.image_key("bookworm"))
+    stale.mkdir()
+    path = sf.ensure_image("bookworm", quiet=True)
+    assert calls == ["debootstrap", "chroot"]
+    assert os.path.basename(path) == sf.image_key("bookworm")
+    assert json.loads((images / sf.image_key("bookworm") / ".sandbox-image.json").read_text())["release"] == "bookworm"
+    assert not stale.exists()
+    assert sorted(p.name for p in images.iterdir() if not p.name.endswith(".lock")) == [sf.image_key("bookworm")]
+    # Second call: cached, nothing runs.
+    assert sf.ensure_image("bookworm", quiet=True) == path
+    assert calls == ["debootstrap", "chroot"]
+
+
+def test_host_mirror_discovery_reads_deb822_and_one_line_sources(tmp_path, monkeypatch):
+    one_line = tmp_path / "sources.list"
+    one_line.write_text("# comment\ndeb [arch=amd64] http://one.invalid/debian bookworm main\n")
+    deb822 = tmp_path / "debian.sources"
+    deb822.write_text("Types: deb\nURIs: http://sec.invalid/debian-security\nSuites: bookworm-security\nComponents: main\n")
+
+    def fake_glob(pattern):
+        return {"/etc/apt/sources.list": [str(one_line)], "/etc/apt/sources.list.d/*.sources": [str(deb822)]}.get(pattern, [])
+    monkeypatch.setattr(sf.glob, "glob", fake_glob)
+    monkeypatch.delenv("CLAUDE_FLEET_SANDBOX_MIRROR", raising=False)
+    monkeypatch.delenv("CLAUDE_FLEET_SANDBOX_SECURITY_MIRROR", raising=False)
+    assert sf.host_mirrors() == ("http://one.invalid/debian", "http://sec.invalid/debian-security")
