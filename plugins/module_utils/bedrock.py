@@ -75,11 +75,11 @@ STATUS_ORDER = (
     "access_denied",
     "invalid_reference",
     "not_found",
+    "region_unavailable",
     "use_case_form_required",
+    "not_authorized",
     "agreement_required",
     "agreement_pending",
-    "not_authorized",
-    "region_unavailable",
     "region_not_in_profile",
     "needs_inference_profile",
     "throttled",
@@ -769,14 +769,49 @@ class ModelAccessChecker:
                 problems.append(self._generic(err, f"get the availability of {model_id}"))
             return entry
         entry["availability"] = snake(avail)
-        agreement = (avail.get("agreementAvailability") or {}).get("status")
-        if agreement == "PENDING":
+        problems.extend(self._availability_problems(model_id, avail))
+        return entry
+
+    def _availability_problems(self, model_id: str, avail: dict[str, t.Any]) -> list[dict[str, str]]:
+        """Map a GetFoundationModelAvailability answer to problems.
+
+        Region first (nothing else matters where the model is not offered), then the use-case
+        form (it also makes the agreement fail and the authorization NOT_AUTHORIZED), then the
+        authorization and the agreement.
+        """
+        agreement = avail.get("agreementAvailability") or {}
+        agreement_status = agreement.get("status")
+        agreement_message = agreement.get("errorMessage") or ""
+        if avail.get("regionAvailability") == "NOT_AVAILABLE":
+            return [{
+                "status": "region_unavailable",
+                "error_code": "",
+                "remedy": (
+                    f"{model_id} is not offered in {self.region}; use the cross-region profile "
+                    f"{geo_prefix_for_region(self.region)}.{model_id} or a region where it is offered."
+                ),
+            }]
+        lowered = agreement_message.lower()
+        if avail.get("entitlementAvailability") == "NOT_AVAILABLE" or "use case" in lowered or "use-case" in lowered:
+            return [self._use_case_problem(model_id)]
+        problems = []
+        if avail.get("authorizationStatus") == "NOT_AUTHORIZED":
+            problems.append({
+                "status": "not_authorized",
+                "error_code": "",
+                "remedy": (
+                    f"The caller is not authorized to use {model_id} in {self.region}: grant model access in the Bedrock console and allow "
+                    f"bedrock:InvokeModel and bedrock:InvokeModelWithResponseStream on {foundation_model_arn(model_id, '*', self.partition)} "
+                    "and the inference profile (see the bedrock_iam_policy filter); check SCPs and permission boundaries."
+                ),
+            })
+        if agreement_status == "PENDING":
             problems.append({
                 "status": "agreement_pending",
                 "error_code": "",
-                "remedy": f"The model access agreement for {model_id} is still PENDING; wait a few minutes (usually under 15) and re-run.",
+                "remedy": f"The model access agreement (AWS Marketplace subscription) for {model_id} is still PENDING; wait a few minutes and re-run.",
             })
-        elif agreement == "NOT_AVAILABLE":
+        elif agreement_status == "NOT_AVAILABLE":
             problems.append({
                 "status": "agreement_required",
                 "error_code": "",
@@ -785,31 +820,13 @@ class ModelAccessChecker:
                     "or invoke it once with aws-marketplace:Subscribe and aws-marketplace:ViewSubscriptions allowed."
                 ),
             })
-        elif agreement == "ERROR":
-            message = (avail.get("agreementAvailability") or {}).get("errorMessage") or "no message"
-            problems.append({"status": "agreement_required", "error_code": "", "remedy": f"The model access agreement for {model_id} failed: {message}."})
-        if avail.get("entitlementAvailability") == "NOT_AVAILABLE":
-            problems.append(self._use_case_problem(model_id))
-        if avail.get("authorizationStatus") == "NOT_AUTHORIZED":
+        elif agreement_status == "ERROR":
             problems.append({
-                "status": "not_authorized",
+                "status": "agreement_required",
                 "error_code": "",
-                "remedy": (
-                    f"The caller is not authorized to use {model_id} in {self.region}: allow bedrock:InvokeModel and "
-                    f"bedrock:InvokeModelWithResponseStream on {foundation_model_arn(model_id, '*', self.partition)} and the inference "
-                    "profile (see the bedrock_iam_policy filter), and check SCPs."
-                ),
+                "remedy": f"The model access agreement for {model_id} failed: {agreement_message or 'no message'}.",
             })
-        if avail.get("regionAvailability") == "NOT_AVAILABLE":
-            problems.append({
-                "status": "region_unavailable",
-                "error_code": "",
-                "remedy": (
-                    f"{model_id} is not offered in {self.region}; use the cross-region profile "
-                    f"{geo_prefix_for_region(self.region)}.{model_id} or a region where it is offered."
-                ),
-            })
-        return entry
+        return problems
 
     def _probe(self, parsed: dict[str, t.Any], problems: list[dict[str, str]]) -> dict[str, t.Any]:
         reference = parsed["reference"]
@@ -819,7 +836,22 @@ class ModelAccessChecker:
         except AnsibleBedrockError as e:
             code = error_code(e)
             message = error_message(e)
-            if code == "AccessDeniedException":
+            lowered = message.lower()
+            if self._is_use_case_error(e):
+                problems.append(self._use_case_problem(parsed["model_id"] or reference, e))
+            elif code == "AccessDeniedException" and ("subscription" in lowered or "agreement" in lowered):
+                problems.append({
+                    "status": "agreement_pending" if "processed" in lowered or "pending" in lowered else "agreement_required",
+                    "error_code": code,
+                    "remedy": f"InvokeModel on {reference} was refused because of the model access agreement: {message}",
+                })
+            elif code == "AccessDeniedException" and "access to the model" in lowered:
+                problems.append({
+                    "status": "not_authorized",
+                    "error_code": code,
+                    "remedy": f"This account has no access to {parsed['model_id'] or reference} in {self.region}: grant model access in the Bedrock console ({message}).",
+                })
+            elif code == "AccessDeniedException":
                 resources = reference if parsed["kind"].endswith("_arn") else profile_arn(reference, self.region, self.account, self.partition)
                 if parsed["kind"] == "foundation_model":
                     resources = self._fm_arn(reference)
@@ -833,8 +865,6 @@ class ModelAccessChecker:
                     "error_code": code,
                     "remedy": f"{model_id} cannot be invoked on demand by its model id; use {geo_prefix_for_region(self.region)}.{model_id} instead.",
                 })
-            elif self._is_use_case_error(e):
-                problems.append(self._use_case_problem(parsed["model_id"] or reference, e))
             elif code == "ResourceNotFoundException":
                 problems.append({"status": "not_found", "error_code": code, "remedy": f"InvokeModel could not find {reference} in {self.region}: {message}"})
             elif code == "ValidationException":

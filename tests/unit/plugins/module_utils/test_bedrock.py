@@ -545,11 +545,53 @@ def test_missing_credentials_are_reported_without_values(fake):
 
 
 def test_several_problems_give_all_remedies_most_severe_first(fake):
-    fake.availability[SONNET] = {"agreementAvailability": {"status": "PENDING"}, "entitlementAvailability": "NOT_AVAILABLE"}
+    fake.availability[SONNET] = {"agreementAvailability": {"status": "PENDING"}, "authorizationStatus": "NOT_AUTHORIZED"}
     ref = only(run(fake, [f"us.{SONNET}"])[0])
-    assert ref["status"] == "use_case_form_required"
-    assert [p["status"] for p in ref["problems"]] == ["use_case_form_required", "agreement_pending"]
+    assert ref["status"] == "not_authorized"
+    assert [p["status"] for p in ref["problems"]] == ["not_authorized", "agreement_pending"]
     assert len(ref["remedies"]) == 2
+
+
+def test_denied_model_availability_combination(fake):
+    fake.availability[SONNET] = {"agreementAvailability": {"status": "NOT_AVAILABLE"}, "authorizationStatus": "NOT_AUTHORIZED"}
+    ref = only(run(fake, [f"us.{SONNET}"])[0])
+    assert [p["status"] for p in ref["problems"]] == ["not_authorized", "agreement_required"]
+
+
+def test_use_case_form_hides_its_side_effects(fake):
+    message = "Model use case details have not been submitted for this account."
+    fake.availability[SONNET] = {"agreementAvailability": {"status": "ERROR", "errorMessage": message},
+                                 "authorizationStatus": "NOT_AUTHORIZED", "entitlementAvailability": "NOT_AVAILABLE"}
+    ref = only(run(fake, [f"us.{SONNET}"])[0])
+    assert [p["status"] for p in ref["problems"]] == ["use_case_form_required"]
+
+
+def test_region_unavailable_hides_its_side_effects(fake):
+    fake.availability[SONNET] = {"agreementAvailability": {"status": "NOT_AVAILABLE"}, "entitlementAvailability": "NOT_AVAILABLE",
+                                 "regionAvailability": "NOT_AVAILABLE"}
+    ref = only(run(fake, [f"us.{SONNET}"])[0])
+    assert [p["status"] for p in ref["problems"]] == ["region_unavailable"]
+
+
+@pytest.mark.parametrize(
+    "code, message, status",
+    [
+        ("AccessDeniedException", "Model access is denied because the AWS Marketplace subscription for this model is still being processed.",
+         "agreement_pending"),
+        ("AccessDeniedException", "You don't have access to the model with the specified model ID.", "not_authorized"),
+        ("AccessDeniedException", "Model use case details have not been submitted for this account.", "use_case_form_required"),
+        ("ResourceNotFoundException", "Model not found", "not_found"),
+        ("ValidationException", "The provided model identifier is invalid.", "invalid_reference"),
+        ("ThrottlingException", "Too many requests", "throttled"),
+        ("InternalServerException", "boom", "throttled"),
+        ("SomethingElse", "odd", "error"),
+    ],
+)
+def test_invoke_error_mapping(fake, code, message, status):
+    fake.invoke_errors[f"us.{HAIKU}"] = client_error(code, message)
+    ref = only(run(fake, [f"us.{HAIKU}"], invoke=True)[0])
+    assert ref["status"] == status and not ref["usable"]
+    assert ref["invoke"]["error_code"] == code
 
 
 def test_invoke_is_skipped_when_already_unusable(fake):
