@@ -50,7 +50,7 @@ class EmulatorHandle:
         self.server.reset()
 
     def client(self, service, region_name="us-east-1", aws_access_key_id=None, aws_secret_access_key=None, aws_session_token=None,
-               total_max_attempts=1, retry_mode="standard", **config):
+               total_max_attempts=1, retry_mode="standard", config=None, verify=None):
         """A boto3 client for ``bedrock``, ``bedrock-runtime`` or ``sts`` against the emulator.
 
         Retries are off by default (``total_max_attempts=1``) so tests see the raw error.
@@ -64,8 +64,10 @@ class EmulatorHandle:
             aws_session_token=aws_session_token,
             region_name=region_name,
         )
-        cfg = Config(retries={"total_max_attempts": total_max_attempts, "mode": retry_mode}, connect_timeout=5, read_timeout=30, **config)
-        return session.client(service, endpoint_url=self.url, config=cfg)
+        cfg = Config(retries={"total_max_attempts": total_max_attempts, "mode": retry_mode}, connect_timeout=5, read_timeout=30)
+        if config is not None:
+            cfg = cfg.merge(config)
+        return session.client(service, endpoint_url=self.url, config=cfg, verify=verify)
 
     def aws_env(self, region="us-east-1"):
         """Environment for a subprocess (boto3, the AWS CLI, Ansible) that talks to this emulator."""
