@@ -83,6 +83,7 @@ class State:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "BedrockEmulator/1.0"
+    timeout = 120  # idle keep-alive connections are closed after this many seconds
 
     def version_string(self):
         return self.server_version
