@@ -18,6 +18,8 @@ import pytest
 
 from .server import EmulatorServer
 
+_SESSIONS = []
+
 
 class EmulatorHandle:
     """A running emulator plus helpers to reach it from boto3 and subprocesses."""
@@ -58,16 +60,23 @@ class EmulatorHandle:
         import boto3  # pylint: disable=import-outside-toplevel
         from botocore.config import Config  # pylint: disable=import-outside-toplevel
 
-        session = boto3.session.Session(
-            aws_access_key_id=aws_access_key_id or self.access_key_id,
-            aws_secret_access_key=aws_secret_access_key or self.secret_access_key,
-            aws_session_token=aws_session_token,
-            region_name=region_name,
-        )
+        if not _SESSIONS:
+            # One session per process: building a boto3 session (loading its data files) is the slow part.
+            _SESSIONS.append(boto3.session.Session())
+        session = _SESSIONS[0]
         cfg = Config(retries={"total_max_attempts": total_max_attempts, "mode": retry_mode}, connect_timeout=5, read_timeout=30)
         if config is not None:
             cfg = cfg.merge(config)
-        return session.client(service, endpoint_url=self.url, config=cfg, verify=verify)
+        return session.client(
+            service,
+            region_name=region_name,
+            endpoint_url=self.url,
+            aws_access_key_id=aws_access_key_id or self.access_key_id,
+            aws_secret_access_key=aws_secret_access_key or self.secret_access_key,
+            aws_session_token=aws_session_token,
+            config=cfg,
+            verify=verify,
+        )
 
     def aws_env(self, region="us-east-1"):
         """Environment for a subprocess (boto3, the AWS CLI, Ansible) that talks to this emulator."""
