@@ -50,16 +50,16 @@ def main(argv=None):
         print(json.dumps({"scenario": args.scenario, "regions": server.state.scenario.regions, "models": sorted(server.state.scenario.models)}))
         server.server_close()
         return 0
-    print("listening %s" % server.url, flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    server.start()
     if args.url_file:
         tmp = args.url_file + ".tmp"
         with open(tmp, "w", encoding="utf-8") as handle:
             handle.write(server.url + "\n")
         os.replace(tmp, args.url_file)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    server.start()
+    print("listening %s" % server.url, flush=True)
     stop.wait()
     server.stop()
     return 0

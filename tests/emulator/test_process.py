@@ -1,0 +1,81 @@
+# Copyright: Contributors to the claude_fleet.bedrock collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``python -m bedrock_emulator`` as a separate process, the way shell tests and benchmarks run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+EMULATOR_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = EMULATOR_DIR + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+@pytest.fixture
+def spawn():
+    procs = []
+
+    def start(*args):
+        proc = subprocess.Popen([sys.executable, "-m", "bedrock_emulator", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=_env(), text=True)
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=10)
+
+
+def _get(url):
+    with urllib.request.urlopen(url, timeout=10) as response:  # nosec - loopback emulator
+        return json.loads(response.read())
+
+
+def test_process_prints_url_writes_url_file_and_log(spawn, tmp_path):
+    url_file, log = tmp_path / "url", tmp_path / "log.jsonl"
+    overrides = tmp_path / "overrides.yml"
+    overrides.write_text("iam:\n  deny: [bedrock:ListFoundationModels]\n", encoding="utf-8")
+    proc = spawn("--scenario", "throttle", "--port", "0", "--url-file", str(url_file), "--log", str(log), "--overrides", str(overrides))
+    first = proc.stdout.readline().strip()
+    assert first.startswith("listening http://127.0.0.1:")
+    url = first.split(" ", 1)[1]
+    assert url_file.read_text(encoding="utf-8").strip() == url
+    assert _get(url + "/_emulator/health")["status"] == "ok"
+    scenario = _get(url + "/_emulator/scenario")
+    assert scenario["iam"]["deny"] == ["bedrock:ListFoundationModels"] and scenario["faults"]["InvokeModel"] == {"throttle_first": 3}
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(url + "/foundation-models", timeout=10)  # pylint: disable=consider-using-with  # nosec
+    assert exc.value.code == 403
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+    entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [e["error_code"] for e in entries] == ["MissingAuthenticationTokenException"]
+
+
+def test_process_rejects_invalid_scenario(spawn, tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("extends: default\naccount_id: '12'\n", encoding="utf-8")
+    proc = spawn("--scenario", str(bad))
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2 and out == ""
+    assert "account_id: must be 12 digits" in err
+
+
+def test_process_check_mode(spawn):
+    proc = spawn("--scenario", "legacy", "--check")
+    out, dummy = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert "anthropic.claude-opus-4-6-v1" in json.loads(out)["models"]
