@@ -582,6 +582,13 @@ class ModelAccessChecker:
         catalog = self._catalog[key]
         return newest_active_successor(model_id, catalog) if catalog else None
 
+    def _inference_types(self, model_id: str) -> list[str]:
+        for catalog in self._catalog.values():
+            for summary in catalog or []:
+                if summary.get("modelId") == model_id:
+                    return list(summary.get("inferenceTypesSupported") or [])
+        return []
+
     # ----- global checks
     def check_identity(self) -> tuple[dict[str, str] | None, dict[str, str] | None]:
         """(identity, problem) from STS GetCallerIdentity."""
@@ -751,6 +758,8 @@ class ModelAccessChecker:
             if successor:
                 if parsed["kind"] in ("system_profile", "system_profile_arn") and parsed.get("geo_prefix"):
                     use = f"{parsed['geo_prefix']}.{successor}"
+                elif "ON_DEMAND" not in self._inference_types(successor):
+                    use = f"{geo_prefix_for_region(self.region)}.{successor}"
                 else:
                     use = successor
                 remedy = f"{model_id} is LEGACY and will reach end of life; switch to the ACTIVE successor {use}."

@@ -456,6 +456,12 @@ def test_legacy_model_names_active_successor(fake):
     assert ref["foundation_models"][0]["successor"] == SONNET
 
 
+def test_legacy_on_demand_model_gets_a_profile_for_a_profile_only_successor(fake):
+    ref = only(run(fake, [OLD_HAIKU])[0])
+    assert ref["status"] == "legacy"
+    assert f"successor us.{HAIKU}." in ref["remedy"]
+
+
 def test_legacy_model_allowed_is_a_warning(fake):
     result, _stats = run(fake, [OLD_HAIKU], allow_legacy=True)
     ref = only(result)
