@@ -22,7 +22,7 @@ description:
   - New files and rewritten files are serialised like C(JSON.stringify(data, null, indent)), the format
     Claude Code itself writes. Files whose data do not change are never rewritten, whatever their format.
 author:
-  - Contributors to the claude_fleet.bedrock collection
+  - claude_fleet maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
@@ -54,7 +54,7 @@ options:
     description:
       - Like O(settings), for values that must never be shown (tokens, keys, headers with credentials).
       - Merged after O(settings). Its values are masked in the module's output, including the diff.
-      - The task still needs C(no_log: true) to hide the module arguments under C(-vvv) on older controllers.
+      - "Set C(no_log: true) on the task as well, so that nothing about the task is shown, not even with C(-vvv)."
     type: dict
     default: {}
   remove:
