@@ -163,7 +163,7 @@ def botocore_config() -> dict[str, t.Any]:
 
     ``aws_config`` given by the user is merged after this and wins.
     """
-    return {"retries": {"mode": "standard", "max_attempts": 1}}
+    return {"retries": {"mode": "standard", "total_max_attempts": 1}}
 
 
 def error_code(error: BaseException | None) -> str:

@@ -7,6 +7,7 @@ import io
 import json
 
 import boto3
+import botocore.config
 import pytest
 from botocore.exceptions import ClientError
 from botocore.exceptions import NoCredentialsError
@@ -266,7 +267,11 @@ def test_error_code_and_message_of_wrapped_errors():
 
 
 def test_botocore_config_disables_botocore_retries():
-    assert bm.botocore_config() == {"retries": {"mode": "standard", "max_attempts": 1}}
+    config = bm.botocore_config()
+    assert config == {"retries": {"mode": "standard", "total_max_attempts": 1}}
+    client = boto3.client("bedrock", region_name=REGION, aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="example",
+                          config=botocore.config.Config(**config))
+    assert client.meta.config.retries["total_max_attempts"] == 1
 
 
 # --------------------------------------------------------------------------- service calls against botocore's model (Stubber)

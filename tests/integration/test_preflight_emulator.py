@@ -1,0 +1,315 @@
+# Copyright: Contributors to the claude_fleet.bedrock collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Integration tests: the _preflight role and the Bedrock modules, run by ansible-playbook against the Bedrock emulator.
+
+Every scenario runs the real `ansible-playbook` (or `ansible`) in a subprocess, on loopback only, and
+compares what the role or module reports with the emulator's own request counters.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bedrock_emulator.server import EmulatorServer
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.path.dirname(sys.executable)
+SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0"
+OPUS = "anthropic.claude-opus-4-6-v1"
+ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
+SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # the emulator's documented test key, not a real one
+MODELS = {"primary": f"us.{SONNET}", "sonnet": f"us.{SONNET}", "haiku": f"us.{HAIKU}"}
+TIMEOUT = 300
+
+PLAYBOOK = """
+- name: Preflight only
+  hosts: workstations
+  gather_facts: false
+  tasks:
+    - name: Preflight
+      ansible.builtin.include_role:
+        name: claude_fleet.bedrock._preflight
+      run_once: true
+    - name: Save the preflight result
+      ansible.builtin.copy:
+        content: "{{ preflight_result | to_json }}"
+        dest: "{{ result_file }}"
+        mode: "0600"
+      run_once: true
+      delegate_to: localhost
+      check_mode: false
+"""
+
+
+@pytest.fixture(name="emulator")
+def emulator_fixture():
+    started = []
+
+    def start(scenario="default", overrides=None):
+        server = EmulatorServer(scenario, overrides=overrides).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def ansible_env():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and not k.startswith("ANSIBLE_")}
+    env.update({
+        "ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "PATH": BIN + os.pathsep + env.get("PATH", ""),
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    })
+    return env
+
+
+def write_inventory(path, hosts, host_vars=None):
+    lines = ["[workstations]"]
+    for index in range(hosts):
+        extra = " ".join(f"{k}={v}" for k, v in (host_vars or {}).get(index, {}).items())
+        lines.append(f"ws{index:04d} ansible_connection=local {extra}".rstrip())
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def run_preflight(tmp_path, server, models=None, hosts=1, extra=None, check=False, host_vars=None, verbose=False):
+    """Run the preflight playbook; returns (completed process, preflight_result or None).
+
+    The claude_fleet_* settings are group variables (so host variables can override them),
+    the preflight_* options extra variables.
+    """
+    inventory = tmp_path / "inventory"
+    (inventory / "group_vars").mkdir(parents=True, exist_ok=True)
+    write_inventory(inventory / "hosts.ini", hosts, host_vars)
+    group_vars = {
+        "claude_fleet_bedrock_region": "us-east-1",
+        "claude_fleet_bedrock_endpoint_url": server.url,
+        "claude_fleet_aws_access_key": ACCESS_KEY,
+        "claude_fleet_aws_secret_key": SECRET_KEY,
+        "claude_fleet_bedrock_models": models or MODELS,
+    }
+    variables = {"preflight_retry_delay": 0.05}
+    for key, value in (extra or {}).items():
+        (group_vars if key.startswith("claude_fleet_") else variables)[key] = value
+    (inventory / "group_vars" / "workstations.json").write_text(json.dumps(group_vars), encoding="utf-8")
+    playbook = tmp_path / "preflight.yml"
+    playbook.write_text(PLAYBOOK, encoding="utf-8")
+    result_file = tmp_path / "preflight_result.json"
+    if result_file.exists():
+        result_file.unlink()
+    variables["result_file"] = str(result_file)
+    vars_file = tmp_path / "vars.json"
+    vars_file.write_text(json.dumps(variables), encoding="utf-8")
+    command = [os.path.join(BIN, "ansible-playbook"), "-i", str(inventory), str(playbook), "-e", f"@{vars_file}"]
+    if check:
+        command.append("--check")
+    if verbose:
+        command.append("-vvv")
+    proc = subprocess.run(command, cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=TIMEOUT, check=False)
+    result = json.loads(result_file.read_text(encoding="utf-8")) if result_file.exists() else None
+    return proc, result
+
+
+def reference(result, ref):
+    (target,) = result["targets"]
+    return next(r for r in target["references"] if r["reference"] == ref)
+
+
+def test_all_access_granted(tmp_path, emulator):
+    server = emulator()
+    proc, result = run_preflight(tmp_path, server, extra={"preflight_invoke": True})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert result["usable"] is True and result["remedies"] == []
+    assert [r["status"] for r in result["targets"][0]["references"]] == ["ok", "ok"]
+    assert result["targets"][0]["caller_identity"]["account"] == "123456789012"
+    assert reference(result, f"us.{SONNET}")["names"] == ["primary", "sonnet"]
+    assert reference(result, f"us.{SONNET}")["regions"] == ["us-east-1", "us-east-2", "us-west-2"]
+    counters = server.counters()
+    assert result["aws_calls"] == counters["total"]
+    assert counters["operations"]["InvokeModel"] == 2
+    assert result["aws_retries"] == 0
+
+
+def test_one_model_denied_fails_the_play_with_its_remedy(tmp_path, emulator):
+    server = emulator("model_denied")
+    proc, result = run_preflight(tmp_path, server, models={"primary": f"us.{SONNET}", "opus": f"us.{OPUS}"})
+    assert proc.returncode != 0
+    assert "Amazon Bedrock is not usable for Claude Code" in proc.stdout
+    assert result is None  # the play stopped before the next task
+    assert f"opus (us.{OPUS}): The caller is not authorized to use {OPUS} in us-east-1" in proc.stdout
+
+
+def test_one_model_denied_reported_when_not_failing(tmp_path, emulator):
+    server = emulator("model_denied")
+    proc, result = run_preflight(tmp_path, server, models={"primary": f"us.{SONNET}", "opus": f"us.{OPUS}"}, extra={"preflight_fail": False})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert result["usable"] is False
+    assert result["failed_references"] == [f"us.{OPUS}"]
+    assert reference(result, f"us.{OPUS}")["status"] == "not_authorized"
+    assert reference(result, f"us.{SONNET}")["status"] == "ok"
+
+
+def test_agreement_pending(tmp_path, emulator):
+    server = emulator("agreement_pending")
+    _proc, result = run_preflight(tmp_path, server, extra={"preflight_fail": False})
+    ref = reference(result, f"us.{SONNET}")
+    assert ref["status"] == "agreement_pending" and "PENDING" in ref["remedy"]
+    assert reference(result, f"us.{HAIKU}")["status"] == "ok"
+
+
+def test_use_case_form_not_filled(tmp_path, emulator):
+    server = emulator("use_case_form")
+    _proc, result = run_preflight(tmp_path, server, extra={"preflight_fail": False})
+    assert result["usable"] is False
+    assert {r["status"] for r in result["targets"][0]["references"]} == {"use_case_form_required"}
+    assert all("use-case form" in r for r in result["remedies"])
+
+
+def test_legacy_model_names_the_newest_active_model_of_its_family(tmp_path, emulator):
+    server = emulator("legacy")
+    _proc, result = run_preflight(tmp_path, server, extra={"preflight_fail": False})
+    ref = reference(result, f"us.{SONNET}")
+    assert ref["status"] == "legacy" and not ref["usable"]
+    assert "us.anthropic.claude-sonnet-4-20250514-v1:0" in ref["remedy"]
+    _proc, allowed = run_preflight(tmp_path, server, extra={"preflight_fail": False, "preflight_allow_legacy": True})
+    assert allowed["usable"] is True
+
+
+@pytest.mark.parametrize("region, prefix", [("us-east-1", "us"), ("eu-west-1", "eu")])
+def test_on_demand_id_needing_a_profile(tmp_path, emulator, region, prefix):
+    server = emulator()
+    _proc, result = run_preflight(tmp_path, server, models={"primary": SONNET},
+                                  extra={"preflight_fail": False, "claude_fleet_bedrock_region": region, "preflight_invoke": True})
+    ref = reference(result, SONNET)
+    assert ref["status"] == "needs_inference_profile"
+    assert f"use {prefix}.{SONNET} instead" in ref["remedy"]
+
+
+def test_throttling_on_the_first_three_calls_succeeds_after_retries(tmp_path, emulator):
+    server = emulator("throttle")
+    proc, result = run_preflight(tmp_path, server, extra={"preflight_invoke": True})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert result["usable"] is True
+    counters = server.counters()
+    throttled = counters["errors"]["ThrottlingException"]
+    # GetCallerIdentity, ListInferenceProfiles, GetInferenceProfile, GetFoundationModel,
+    # GetFoundationModelAvailability and InvokeModel each answer 429 three times first.
+    assert throttled == 6 * 3
+    assert result["aws_retries"] == throttled
+    assert result["aws_calls"] == counters["total"]
+
+
+def test_iam_denial_of_list_inference_profiles(tmp_path, emulator):
+    server = emulator("iam_deny_list_profiles")
+    proc, result = run_preflight(tmp_path, server, extra={"preflight_fail": False})
+    assert proc.returncode == 0
+    assert result["usable"] is False
+    assert result["failed_references"] == []
+    assert any("bedrock:ListInferenceProfiles" in r for r in result["remedies"])
+
+
+def test_calls_do_not_grow_with_the_number_of_hosts(tmp_path, emulator):
+    server = emulator()
+    _proc, one = run_preflight(tmp_path, server, hosts=1)
+    calls_one = server.counters()["total"]
+    server.reset()
+    _proc, many = run_preflight(tmp_path, server, hosts=25)
+    assert server.counters()["total"] == calls_one == one["aws_calls"] == many["aws_calls"]
+    assert many["targets"][0]["hosts"] == 25
+
+
+def test_one_check_per_distinct_region(tmp_path, emulator):
+    server = emulator()
+    host_vars = {2: {"claude_fleet_bedrock_region": "eu-west-1"}, 3: {"claude_fleet_bedrock_region": "eu-west-1"}}
+    _proc, result = run_preflight(tmp_path, server, hosts=4, host_vars=host_vars, extra={"preflight_fail": False})
+    assert sorted((t["region"], t["hosts"]) for t in result["targets"]) == [("eu-west-1", 2), ("us-east-1", 2)]
+    eu = next(t for t in result["targets"] if t["region"] == "eu-west-1")
+    assert not eu["usable"] and "us.anthropic" in eu["remedies"][0]
+    assert all(r.startswith("[eu-west-1, ") for r in result["remedies"])
+    assert server.counters()["total"] == result["aws_calls"]
+
+
+def test_check_mode_runs_the_read_only_checks(tmp_path, emulator):
+    server = emulator("agreement_pending")
+    proc, _result = run_preflight(tmp_path, server, check=True)
+    assert proc.returncode != 0
+    assert "agreement (AWS Marketplace subscription)" in proc.stdout
+    assert server.counters()["operations"]["GetFoundationModelAvailability"] == 2
+
+
+def test_secrets_never_reach_the_output(tmp_path, emulator):
+    server = emulator("model_denied")
+    proc, _result = run_preflight(tmp_path, server, models={"opus": f"us.{OPUS}"}, verbose=True)
+    assert proc.returncode != 0
+    assert SECRET_KEY not in proc.stdout + proc.stderr
+
+
+def run_adhoc(module, args, server):
+    command = [os.path.join(BIN, "ansible"), "localhost", "-m", f"claude_fleet.bedrock.{module}", "-a", json.dumps(args), "-o"]
+    env = ansible_env()
+    env.update({"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY, "AWS_REGION": "us-east-1"})
+    proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout.split("=>", 1)[1])
+
+
+def test_adhoc_model_access_info(emulator):
+    server = emulator()
+    result = run_adhoc("model_access_info", {"endpoint_url": server.url, "references": [f"us.{HAIKU}", f"eu.{HAIKU}"]}, server)
+    assert result["changed"] is False
+    assert [r["status"] for r in result["references"]] == ["ok", "not_found"]
+    assert result["aws_calls"] == server.counters()["total"]
+
+
+def test_adhoc_inference_profile_info_lists_both_types(emulator):
+    server = emulator()
+    result = run_adhoc("inference_profile_info", {"endpoint_url": server.url, "model_id": SONNET}, server)
+    types = {p["type"] for p in result["inference_profiles"]}
+    assert types == {"SYSTEM_DEFINED", "APPLICATION"}
+    app = next(p for p in result["inference_profiles"] if p["type"] == "APPLICATION")
+    assert app["model_ids"] == [SONNET] and app["regions"] == ["us-east-1", "us-east-2", "us-west-2"]
+    assert server.counters()["operations"]["ListInferenceProfiles"] == 2
+
+
+def test_adhoc_foundation_model_info_filters(emulator):
+    server = emulator()
+    result = run_adhoc("foundation_model_info", {"endpoint_url": server.url, "by_provider": "Anthropic", "lifecycle_status": "LEGACY"}, server)
+    assert sorted(m["model_id"] for m in result["foundation_models"]) == ["anthropic.claude-3-5-haiku-20241022-v1:0", "anthropic.claude-3-7-sonnet-20250219-v1:0"]
+
+
+def test_module_defaults_action_group(tmp_path, emulator):
+    server = emulator()
+    playbook = tmp_path / "group.yml"
+    playbook.write_text(f"""
+- name: module_defaults through the collection's action group
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/claude_fleet.bedrock.aws:
+      region: us-east-1
+      endpoint_url: {server.url}
+      access_key: {ACCESS_KEY}
+      secret_key: {SECRET_KEY}
+  tasks:
+    - name: Check
+      claude_fleet.bedrock.model_access_info:
+        references: [us.{HAIKU}]
+      register: __access
+    - name: Assert
+      ansible.builtin.assert:
+        that: __access.usable
+""", encoding="utf-8")
+    proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), str(playbook)], cwd=ROOT, env=ansible_env(), capture_output=True, text=True,
+                          timeout=TIMEOUT, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert server.counters()["operations"]["GetInferenceProfile"] == 1
