@@ -60,13 +60,12 @@ class ServiceModels:
 
     def __init__(self):
         loader = botocore.loaders.create_loader()
-        self.models = {name: botocore.model.ServiceModel(loader.load_service_model(name, "service-2"), name) for name in SERVICES}
+        raw = {name: loader.load_service_model(name, "service-2") for name in SERVICES}
+        self.models = {name: botocore.model.ServiceModel(raw[name], name) for name in SERVICES}
         self.routes = []
         for service in ("bedrock", "bedrock-runtime"):
-            model = self.models[service]
-            for op_name in model.operation_names:
-                http = model.operation_model(op_name).http
-                self.routes.append(Route(service, op_name, http["method"], http["requestUri"]))
+            for op_name, op in raw[service]["operations"].items():
+                self.routes.append(Route(service, op_name, op["http"]["method"], op["http"]["requestUri"]))
         self.routes.sort(key=lambda r: -r.literal_len)
         self.sts_actions = set(self.models["sts"].operation_names)
 

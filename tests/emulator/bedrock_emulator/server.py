@@ -84,6 +84,8 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "BedrockEmulator/1.0"
     timeout = 120  # idle keep-alive connections are closed after this many seconds
+    disable_nagle_algorithm = True  # TCP_NODELAY: no 40 ms delayed-ACK stalls on keep-alive connections
+    wbufsize = 64 * 1024  # headers and body leave in one write; flushed after each response
 
     def version_string(self):
         return self.server_version
@@ -118,6 +120,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+        self.wfile.flush()
 
     def _send_json(self, status, data):
         self._send(status, [("Content-Type", "application/json")], json.dumps(data, sort_keys=True).encode("utf-8"))

@@ -17,7 +17,6 @@ import re
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.compat import HTTPHeaders
-from botocore.credentials import Credentials
 
 # kind -> (rest-json error code, query-protocol error code, HTTP status)
 AUTH_ERRORS = {
@@ -37,6 +36,15 @@ EXPIRED_TOKEN = "The security token included in the request is expired"
 
 _AUTH_RE = re.compile(r"^AWS4-HMAC-SHA256\s+(.*)$", re.S)
 _SIGV4_DATE = "%Y%m%dT%H%M%SZ"
+
+
+class _Credentials:
+    """The three attributes SigV4Auth reads (botocore.credentials is slow to import and not needed here)."""
+
+    def __init__(self, access_key, secret_key, token=None):
+        self.access_key = access_key
+        self.secret_key = secret_key
+        self.token = token
 
 
 class AuthError(Exception):
@@ -178,7 +186,7 @@ def verify_sigv4(scenario, method, raw_path, raw_query, header_pairs, body, serv
         if name in auth["signed_headers"]:
             request.headers[name] = value
     request.context["timestamp"] = amz_date
-    signer = _ReceivedRequestSigner(Credentials(cred["access_key_id"], cred["secret_access_key"], cred["session_token"]),
+    signer = _ReceivedRequestSigner(_Credentials(cred["access_key_id"], cred["secret_access_key"], cred["session_token"]),
                                     service, auth["region"], auth["signed_headers"])
     canonical = signer.canonical_request(request)
     content_sha = (headers.get_all("x-amz-content-sha256") or [None])[0]
