@@ -61,6 +61,7 @@ DEVELOPERS = [
 AUTO_NET_FIRST = ipaddress.IPv4Address("127.100.0.10")
 AUTO_NET_LAST = ipaddress.IPv4Address("127.100.255.250")
 SSH_WAIT_SECONDS = 60
+HOST_KEY_TYPES = ("ed25519", "ecdsa")
 FLEET_NAME_MAX = 40
 
 
@@ -497,13 +498,26 @@ def _personalise(cfg):
         os.chmod(ssh_dir, 0o700)
         os.chown(ssh_dir, uid, gid)
         _write(os.path.join(ssh_dir, "authorized_keys"), cfg["pubkey"], 0o600, uid, gid)
-    subprocess.run(["ssh-keygen", "-q", "-A", "-f", merged], check=True)
+    # Own host keys per workstation.  No RSA: a 3072-bit RSA key takes seconds (a minute on a
+    # busy 2-CPU host), ed25519 and ECDSA take milliseconds and every current client speaks them.
+    for kind in HOST_KEY_TYPES:
+        key = os.path.join(etc, "ssh", "ssh_host_%s_key" % kind)
+        for stale in (key, key + ".pub"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(stale)
+        subprocess.run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-C", "root@%s" % name, "-f", key], check=True,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+
+
+def _unblock_signals():
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
 
 def _start_sshd(cfg, logf):
-    return subprocess.Popen(  # pylint: disable=consider-using-with
-        ["chroot", cfg["merged"], "/usr/sbin/sshd", "-D", "-e", "-o", "ListenAddress=%s:22" % cfg["ip"]],
-        stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, close_fds=True,
+    host_keys = [a for kind in HOST_KEY_TYPES for a in ("-h", "/etc/ssh/ssh_host_%s_key" % kind)]
+    return subprocess.Popen(  # pylint: disable=consider-using-with,subprocess-popen-preexec-fn
+        ["chroot", cfg["merged"], "/usr/sbin/sshd", "-D", "-e", "-o", "ListenAddress=%s:22" % cfg["ip"]] + host_keys,
+        stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, close_fds=True, preexec_fn=_unblock_signals,
         env={"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"})
 
 
@@ -528,7 +542,7 @@ def workstation_init(config_path):
             if pid == 0:
                 break
             if sshd is not None and pid == sshd.pid:
-                sshd.returncode = _status
+                print("%s: sshd exited (wait status %d)" % (cfg["name"], _status), flush=True)
                 sshd = None
         if info is None:
             continue
@@ -547,9 +561,23 @@ def workstation_init(config_path):
 # --------------------------------------------------------------------------- fleet operations
 
 
-def init_alive(ws):
-    pid = ws.get("init_pid")
-    return bool(pid) and INIT_MARKER in _read("/proc/%d/cmdline" % pid).split("\0")
+def _is_sandbox_process(pid, directory):
+    """True when pid is a live init (or its unshare parent) of a workstation under ``directory``.
+
+    Checking the directory, not just the marker, keeps a recycled pid of another fleet safe.
+    """
+    if not pid:
+        return False
+    stat = _proc_stat(pid)
+    if stat is None or stat[1] in ("Z", "X"):
+        return False
+    cmdline = _read("/proc/%d/cmdline" % pid).split("\0")
+    prefix = os.path.realpath(directory) + "/"
+    return INIT_MARKER in cmdline and any(arg.startswith(prefix) for arg in cmdline)
+
+
+def init_alive(fleet, ws):
+    return _is_sandbox_process(ws.get("init_pid"), _ws_dir(fleet, ws["name"]))
 
 
 def wait_ssh(ip, deadline, alive=None):
@@ -614,7 +642,7 @@ def teardown(name, quiet=False):
     for ws in state.get("workstations", []):
         for key in ("init_pid", "unshare_pid"):
             pid = ws.get(key)
-            if pid and INIT_MARKER in _read("/proc/%d/cmdline" % pid).split("\0"):
+            if _is_sandbox_process(pid, fdir):
                 pids.append(pid)
     left = kill_and_wait(pids)
     # Anything else still rooted in the fleet directory (crash leftovers, stray sessions).
@@ -765,22 +793,24 @@ def cmd_up(args):
         results = {}
 
         def waiter(ws):
-            results[ws["name"]] = wait_ssh(ws["ip"], deadline, lambda: init_alive(ws))
+            results[ws["name"]] = wait_ssh(ws["ip"], deadline, lambda: init_alive(args.name, ws))
         threads = [threading.Thread(target=waiter, args=(ws,)) for ws in state["workstations"]]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        failed = [n for n, ok in results.items() if not ok]
+        failed = [ws for ws in state["workstations"] if not results[ws["name"]]]
         if failed:
-            detail = _read(os.path.join(_ws_dir(args.name, failed[0]), "init.log")).strip().splitlines()[-1:] or \
-                _read(os.path.join(_ws_dir(args.name, failed[0]), "sshd.log")).strip().splitlines()[-1:]
-            raise FleetError("sshd did not come up (within %ds) on %s: %s" % (SSH_WAIT_SECONDS, ", ".join(sorted(failed)), " ".join(detail)))
+            wdir = _ws_dir(args.name, failed[0]["name"])
+            why = "timed out after %ds" % SSH_WAIT_SECONDS if init_alive(args.name, failed[0]) else "its init exited"
+            detail = [line for f in ("init.log", "sshd.log") for line in _read(os.path.join(wdir, f)).strip().splitlines()[-2:]]
+            raise FleetError("sshd did not come up on %s (%s): %s" % (", ".join(w["name"] for w in failed), why, " | ".join(detail)))
         for inv in state["inventories"]:
             write_inventory(state, inv)
     except BaseException:
-        with contextlib.suppress(FleetError):
-            teardown(args.name, quiet=True)
+        if not os.environ.get("CLAUDE_FLEET_SANDBOX_KEEP_FAILED"):  # debugging aid: keep a failed fleet for inspection
+            with contextlib.suppress(FleetError):
+                teardown(args.name, quiet=True)
         raise
     for ws in state["workstations"]:
         print("%s\t%s\t%s" % (ws["name"], ws["ip"], ws["release"]))
@@ -813,10 +843,9 @@ def _workstation_pids(fleet, host):
         raise FleetError("fleet %s does not exist" % fleet, 2)
     for ws in state["workstations"]:
         if ws["name"] == host:
-            init_pid = ws.get("init_pid")
-            if not init_pid or INIT_MARKER not in _read("/proc/%d/cmdline" % init_pid).split("\0"):
+            if not init_alive(fleet, ws):
                 raise FleetError("workstation %s is not running (its namespace init is gone)" % host)
-            return state, ws, init_pid
+            return state, ws, ws["init_pid"]
     raise FleetError("fleet %s has no workstation %r (has %s)" % (fleet, host, ", ".join(w["name"] for w in state["workstations"])), 2)
 
 
@@ -875,7 +904,7 @@ def cmd_list(args):
     for name in fleets:
         state = load_state(name) or {"workstations": []}
         for ws in state["workstations"]:
-            status = ("up" if sshd_pids(ws["init_pid"]) else "sshd-down") if init_alive(ws) else "dead"
+            status = ("up" if sshd_pids(ws["init_pid"]) else "sshd-down") if init_alive(name, ws) else "dead"
             rows.append({"fleet": name, "host": ws["name"], "ip": ws["ip"], "release": ws["release"], "status": status,
                          "user": ADMIN_USER, "port": 22, "identity_file": state.get("private_key")})
     if args.format == "json":
