@@ -762,7 +762,7 @@ class ModelAccessChecker:
                     use = f"{geo_prefix_for_region(self.region)}.{successor}"
                 else:
                     use = successor
-                remedy = f"{model_id} is LEGACY and will reach end of life; switch to the ACTIVE successor {use}."
+                remedy = f"{model_id} is LEGACY and will reach end of life; switch to the newest ACTIVE model of its family (successor): {use}."
             else:
                 remedy = f"{model_id} is LEGACY and will reach end of life; no ACTIVE model of the same family was found in {self.region}."
             problems.append({"status": "legacy", "error_code": "", "remedy": remedy})

@@ -464,7 +464,7 @@ def test_legacy_model_names_active_successor(fake):
 def test_legacy_on_demand_model_gets_a_profile_for_a_profile_only_successor(fake):
     ref = only(run(fake, [OLD_HAIKU])[0])
     assert ref["status"] == "legacy"
-    assert f"successor us.{HAIKU}." in ref["remedy"]
+    assert f"(successor): us.{HAIKU}." in ref["remedy"]
 
 
 def test_legacy_model_allowed_is_a_warning(fake):
