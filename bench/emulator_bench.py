@@ -146,8 +146,8 @@ def main(argv=None):
              startup["first_api_response_s_max"]))
     for key in ("control_plane_raw_1_thread", "control_plane_raw_4_threads", "runtime_stream_raw_1_thread", "control_plane_boto3"):
         item = results[key]
-        print("%-30s %8.1f req/s  (%d requests in %.2f s%s)" % (key, item["req_per_s"], item["requests"], item["seconds"],
-                                                               ", statuses %s" % item["statuses"] if "statuses" in item else ""))
+        statuses = ", statuses %s" % item["statuses"] if "statuses" in item else ""
+        print("%-30s %8.1f req/s  (%d requests in %.2f s%s)" % (key, item["req_per_s"], item["requests"], item["seconds"], statuses))
     if args.json_out:
         os.makedirs(os.path.dirname(os.path.abspath(args.json_out)), exist_ok=True)
         with open(args.json_out, "w", encoding="utf-8") as handle:

@@ -181,4 +181,3 @@ def test_bearer_token(emu):
 def test_bad_bearer_token(emu, token, code, message):
     status, headers, body = raw(emu, "GET", "/foundation-models", headers={"Authorization": "Bearer " + token})
     assert (status, error_type(headers), json.loads(body)["message"]) == (403, code, message)
-

@@ -117,8 +117,8 @@ def test_list_inference_profiles_system_default_type(emu):
     assert all(p["type"] == "SYSTEM_DEFINED" and p["status"] == "ACTIVE" for p in summaries)
     us_sonnet = next(p for p in summaries if p["inferenceProfileId"] == "us." + SONNET)
     assert us_sonnet["inferenceProfileArn"] == "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us." + SONNET
-    assert [m["modelArn"] for m in us_sonnet["models"]] == ["arn:aws:bedrock:%s::foundation-model/%s" % (r, SONNET)
-                                                           for r in ("us-east-1", "us-east-2", "us-west-2")]
+    expected = ["arn:aws:bedrock:%s::foundation-model/%s" % (r, SONNET) for r in ("us-east-1", "us-east-2", "us-west-2")]
+    assert [m["modelArn"] for m in us_sonnet["models"]] == expected
 
 
 def test_list_inference_profiles_region_geography(emu):

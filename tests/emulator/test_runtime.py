@@ -214,8 +214,8 @@ def test_stream_wire_framing(emu):
 
 
 def test_in_stream_exception(bedrock_emulator):
-    emu = bedrock_emulator(overrides={"faults": {"InvokeModelWithResponseStream": {"stream_exception_first": 1,
-                                                                                      "stream_exception": "modelStreamErrorException"}}})
+    fault = {"stream_exception_first": 1, "stream_exception": "modelStreamErrorException"}
+    emu = bedrock_emulator(overrides={"faults": {"InvokeModelWithResponseStream": fault}})
     runtime = emu.client("bedrock-runtime")
     out = runtime.invoke_model_with_response_stream(modelId=US_SONNET, body=anthropic_body())
     with pytest.raises(EventStreamError) as exc:
