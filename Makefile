@@ -74,5 +74,21 @@ test: venv deps collection-link
 	@$(MAKE) --no-print-directory build
 	@echo "make test: lint, changelog, sanity, units, molecule and build passed"
 
+DEMO := $(BUILD)/demo
+demo: venv deps collection-link
+	@mkdir -p $(DEMO)/inventory
+	$(PY) tests/services/testbed.py up --state $(DEMO)/state
+	tests/sandbox/fleet up --name demo --release bookworm --count 3 --inventory $(DEMO)/inventory/hosts.yml
+	@ln -sfn $(ROOT)/tests/group_vars $(DEMO)/inventory/group_vars
+	CLAUDE_FLEET_TEST_STATE=$(DEMO)/state $(BIN)/ansible-playbook -i $(DEMO)/inventory playbooks/setup.yml \
+	  -e report_dir=$(DEMO)/fleet-report
+	@echo; cat $(DEMO)/fleet-report/fleet-report.md
+	@echo; echo "Report: $(DEMO)/fleet-report/fleet-report.{json,md}; emulator log: $(DEMO)/state/emulator.log"
+	@echo "Re-run: CLAUDE_FLEET_TEST_STATE=$(DEMO)/state ansible-playbook -i $(DEMO)/inventory playbooks/setup.yml; tear down: make demo-down"
+
+demo-down:
+	-tests/sandbox/fleet down --name demo
+	-$(PY) tests/services/testbed.py down --state $(DEMO)/state
+
 clean:
 	rm -rf $(BUILD) .pytest_cache
