@@ -490,6 +490,9 @@ def _personalise(cfg):
     if os.path.islink(resolv):
         os.unlink(resolv)
     _write(resolv, cfg["resolv"])
+    # No init system runs here and the network namespace is the host's: packages installed later
+    # must not start daemons that would bind host ports (invoke-rc.d honours policy-rc.d).
+    _write(os.path.join(merged, "usr/sbin/policy-rc.d"), "#!/bin/sh\n# sandbox workstation: do not start services\nexit 101\n", 0o755)
     _write(os.path.join(etc, "machine-id"), hashlib.md5(("%s %s" % (cfg["fleet"], name)).encode()).hexdigest() + "\n", 0o444)
     for user in [ADMIN_USER] + [d["name"] for d in DEVELOPERS]:
         uid, gid, home = _owner_of(merged, user)
