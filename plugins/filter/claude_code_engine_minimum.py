@@ -39,7 +39,8 @@ _PART_RE = re.compile(r"^(>=|\^|~|=|v)?\s*v?(\d+)(?:\.(\d+|x|\*))?(?:\.(\d+|x|\*
 
 
 def _lowest(part: str) -> tuple[int, int, int]:
-    part = part.strip().split(" ")[0]
+    words = re.sub(r"(>=|\^|~|=)\s+", r"\1", part.strip()).split()
+    part = words[0] if words else ""
     if part in ("", "*", "x", "X"):
         return (0, 0, 0)
     match = _PART_RE.match(part)
