@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import botocore.auth
@@ -17,6 +18,11 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bedrock_emulator import load_scenario
+from bedrock_emulator.sigv4 import AuthError, verify_sigv4
 
 US_SONNET = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 BODY = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}]})
@@ -181,3 +187,27 @@ def test_bearer_token(emu):
 def test_bad_bearer_token(emu, token, code, message):
     status, headers, body = raw(emu, "GET", "/foundation-models", headers={"Authorization": "Bearer " + token})
     assert (status, error_type(headers), json.loads(body)["message"]) == (403, code, message)
+
+
+_TEXT = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF, blacklist_categories=("Cs",)), max_size=20)
+_HEADER_VALUE = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=30)
+
+
+@settings(max_examples=80, deadline=None)
+@given(params=st.dictionaries(st.text(alphabet="abcdefXYZ_-.~", min_size=1, max_size=8), _TEXT, max_size=4),
+       extra=st.dictionaries(st.sampled_from(["x-amz-meta-a", "x-amzn-bedrock-trace", "content-type", "accept"]), _HEADER_VALUE, max_size=3),
+       body=st.binary(max_size=256), label=_TEXT.filter(bool))
+def test_verifier_accepts_what_botocore_signs(params, extra, body, label):
+    scenario = load_scenario()
+    path = "/model/%s/invoke" % urllib.parse.quote(label, safe="")
+    request = AWSRequest(method="POST", url="http://127.0.0.1:9" + path, data=body, params=params, headers=dict(extra))
+    SigV4Auth(Credentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"), "bedrock", "eu-west-1").add_auth(request)
+    prepared = request.prepare()
+    split = urllib.parse.urlsplit(prepared.url)
+    pairs = [("Host", "127.0.0.1:9")] + list(prepared.headers.items())
+    result = verify_sigv4(scenario, "POST", split.path, split.query, pairs, body, "bedrock")
+    assert (result.region, result.access_key_id) == ("eu-west-1", "AKIAIOSFODNN7EXAMPLE")
+    # The same request with one byte of the body changed no longer verifies.
+    with pytest.raises(AuthError) as exc:
+        verify_sigv4(scenario, "POST", split.path, split.query, pairs, body + b"!", "bedrock")
+    assert exc.value.code("rest-json") == "InvalidSignatureException"

@@ -79,3 +79,18 @@ def test_process_check_mode(spawn):
     out, dummy = proc.communicate(timeout=30)
     assert proc.returncode == 0
     assert "anthropic.claude-opus-4-6-v1" in json.loads(out)["models"]
+
+
+def test_aws_env_points_a_subprocess_at_the_emulator(bedrock_emulator):
+    emu = bedrock_emulator()
+    env = dict(os.environ)
+    for key in [k for k in env if k.startswith("AWS_")]:
+        if key != "AWS_CA_BUNDLE":
+            del env[key]
+    env.update(emu.aws_env("eu-west-1"))
+    code = ("import boto3, json; b = boto3.client('bedrock'); s = boto3.client('sts');"
+            "print(json.dumps([s.get_caller_identity()['Account'], len(b.list_inference_profiles()['inferenceProfileSummaries'])]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60, check=True)
+    account, profiles = json.loads(out.stdout)
+    assert account == "123456789012" and profiles > 0
+    assert {e["region"] for e in emu.requests()} == {"eu-west-1"}

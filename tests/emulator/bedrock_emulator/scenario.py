@@ -375,9 +375,8 @@ class Scenario:
         if not isinstance(geos, dict):
             _fail(".geographies", "must be a mapping prefix -> list of regions")
         self.geographies = {}
-        for prefix, regions in geos.items():
+        for prefix in geos:
             self.geographies[prefix] = _choice_list(geos, prefix, ".geographies", tuple(self.regions), allow_empty=False)
-            del regions
 
     def _load_models(self, raw):
         models = raw.get("models")

@@ -108,10 +108,6 @@ class Call:
         }
 
 
-def _iso(value):
-    return value
-
-
 def _b64_token(payload):
     return base64.urlsafe_b64encode(json.dumps(payload).encode("utf-8")).decode("ascii")
 
@@ -263,7 +259,7 @@ class Account:
 
     # -- control plane ------------------------------------------------------------------------
     def _model_summary(self, model, region):
-        lifecycle = {"status": model.lifecycle, "startOfLifeTime": _iso(model.created)}
+        lifecycle = {"status": model.lifecycle, "startOfLifeTime": model.created}
         if model.legacy:
             lifecycle["legacyTime"] = model.legacy
         if model.end_of_life:
@@ -584,7 +580,7 @@ class Account:
         return Response(200, headers, stream=frames)
 
     def op_CountTokens(self, call, params, _stream_fault):
-        model = self._resolve_target(call, params["modelId"], streaming=False)
+        self._resolve_target(call, params["modelId"], streaming=False)
         try:
             request = json.loads(call.body.decode("utf-8") or "{}")
             inner = request["input"]
@@ -594,5 +590,4 @@ class Account:
                 payload = inner["converse"]
         except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
             raise ApiError("ValidationException", "Malformed input request, please reformat your input and try again.") from exc
-        del model
         return {"inputTokens": self._input_tokens(payload if isinstance(payload, dict) else {})}
