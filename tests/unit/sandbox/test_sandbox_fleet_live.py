@@ -230,6 +230,26 @@ def test_kill_and_start_one_sshd(demo):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_kill_listener_only_keeps_established_sessions(demo):
+    name, ws, state = demo["name"], demo["ws"], demo["state"]
+    cmd = ["ssh", "-i", state["private_key"], "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+           "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "admin@%s" % ws["ip"], "echo ready; read line; echo got $line"]
+    with subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as session:
+        try:
+            assert session.stdout.readline().strip() == "ready"
+            fleet("kill", "--name", name, "--host", ws["name"], "--listener-only")
+            with pytest.raises(ConnectionRefusedError):
+                banner(ws["ip"])
+            out, _err = session.communicate("still-here\n", timeout=30)
+            assert session.returncode == 0
+            assert out.strip() == "got still-here"
+        finally:
+            if session.poll() is None:
+                session.kill()
+    fleet("start", "--name", name, "--host", ws["name"])
+    assert banner(ws["ip"]).startswith(b"SSH-2.0-")
+
+
 def test_kill_unknown_host_is_an_error(demo):
     proc = fleet("kill", "--name", demo["name"], "--host", "nope-9", check=False)
     assert proc.returncode == 2 and "nope-9" in proc.stderr
