@@ -87,6 +87,8 @@ def _kind(value):
 
 def strict_equal(left, right):
     """Compare parsed JSON data. Unlike ``==``, ``true`` differs from ``1`` and ``1`` from ``1.0``."""
+    if left is right:
+        return True
     kind = _kind(left)
     if kind != _kind(right):
         return False
@@ -119,15 +121,17 @@ def dump_settings(data, indent=DEFAULT_INDENT, trailing_newline=True):
 
 
 def normalize_key_path(path):
-    """A key path is a list of keys, or a string of keys joined by dots."""
+    """A key path is a list of keys (any strings), or a string of non-empty keys joined by dots."""
     if isinstance(path, str):
         parts = path.split('.')
+        if any(part == '' for part in parts):
+            raise ValueError('invalid key path %r: empty key (use the list form for keys that are empty or contain dots)' % (path,))
     elif isinstance(path, (list, tuple)):
         parts = [str(part) for part in path]
     else:
         raise ValueError('a key path must be a string or a list of strings, got %r' % (path,))
-    if not parts or any(part == '' for part in parts):
-        raise ValueError('invalid key path %r: empty key' % (path,))
+    if not parts:
+        raise ValueError('invalid key path %r: no keys' % (path,))
     return tuple(parts)
 
 
@@ -161,56 +165,62 @@ def _to_plain(value):
 
 
 def merge_settings(base, managed, list_merge='replace'):
-    """Deep-merge ``managed`` into a copy of ``base``.
+    """Deep-merge ``managed`` into ``base`` without modifying ``base``.
 
     Returns ``(result, changed_paths)``. Objects merge key by key; any other value
     replaces what is there. With ``list_merge='append_unique'`` a managed array is
     appended to an existing array, skipping items already present.
+    Copy-on-write: only the objects on the paths of managed keys are copied; the
+    rest of the result shares (unmodified) values with ``base``.
     """
-    result = copy.deepcopy(base)
     changed = []
-    _merge_into(result, _to_plain(managed), (), list_merge, changed)
+    result = _merged(base, _to_plain(managed), (), list_merge, changed)
     return result, changed
 
 
-def _merge_into(target, managed, prefix, list_merge, changed):
+def _merged(target, managed, prefix, list_merge, changed):
+    result = dict(target)
     for key, value in managed.items():
         here = prefix + (key,)
-        if key in target and isinstance(target[key], dict) and isinstance(value, dict):
-            _merge_into(target[key], value, here, list_merge, changed)
+        if key in result and isinstance(result[key], dict) and isinstance(value, dict):
+            result[key] = _merged(result[key], value, here, list_merge, changed)
             continue
-        if list_merge == 'append_unique' and key in target and isinstance(target[key], list) and isinstance(value, list):
-            merged = list(target[key])
+        if list_merge == 'append_unique' and key in result and isinstance(result[key], list) and isinstance(value, list):
+            merged = list(result[key])
             for item in value:
                 if not any(strict_equal(item, have) for have in merged):
                     merged.append(copy.deepcopy(item))
-            if len(merged) != len(target[key]):
-                target[key] = merged
+            if len(merged) != len(result[key]):
+                result[key] = merged
                 changed.append(here)
             continue
-        if key in target and strict_equal(target[key], value):
+        if key in result and strict_equal(result[key], value):
             continue
-        target[key] = copy.deepcopy(value)
+        result[key] = copy.deepcopy(value)
         changed.append(here)
+    return result
 
 
 def remove_settings(base, paths):
-    """Remove key paths from a copy of ``base``.
+    """Remove key paths, without modifying ``base`` (copy-on-write along each removed path).
 
     Objects left empty by a removal are removed too (only those this call emptied).
     Returns ``(result, removed_paths)``; absent paths are not an error.
     """
-    result = copy.deepcopy(base)
+    result = dict(base)
     removed = []
     for raw in paths:
         parts = normalize_key_path(raw)
         chain = [result]
         node = result
         for key in parts[:-1]:
-            node = node.get(key) if isinstance(node, dict) else None
-            if not isinstance(node, dict):
+            child = node.get(key)
+            if not isinstance(child, dict):
                 break
-            chain.append(node)
+            child = dict(child)
+            node[key] = child
+            chain.append(child)
+            node = child
         else:
             if parts[-1] in node:
                 del node[parts[-1]]
@@ -238,8 +248,6 @@ def plan_settings(base, settings=None, remove=None, state='present', list_merge=
     else:
         remove.extend(leaf_paths(_to_plain(settings)))
     result, removed = remove_settings(result, remove)
-    if result is base:
-        result = copy.deepcopy(base)
     seen = []
     for parts in changed + removed:
         dotted = format_key_path(parts)

@@ -24,7 +24,7 @@ MANAGED = {
 MANAGED_TOP = set(MANAGED)
 MANAGED_ENV = set(MANAGED['env'])
 
-PROPERTY_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY_SETTINGS = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(2 ** 63), max_value=2 ** 63),
@@ -168,3 +168,16 @@ def test_merge_is_idempotent_and_reports_exactly_the_changes(base, managed):
     assert utils.strict_equal(once, twice) and changed_again == []
     assert bool(changed) == (not utils.strict_equal(base, once))
     assert list(once)[:len(base)] == list(base)
+
+
+@PROPERTY_SETTINGS
+@given(base=user_documents(), managed=json_values.filter(lambda v: isinstance(v, dict)),
+       paths=st.lists(st.lists(st.sampled_from(['env', 'a', 'b', 'MINE', 'permissions']), min_size=1, max_size=3), max_size=4),
+       state=st.sampled_from(['present', 'absent']))
+def test_planning_never_modifies_the_parsed_file(base, managed, paths, state):
+    # merge and remove are copy-on-write: the data read from the file must stay as read (the diff and
+    # the change detection compare against it)
+    snapshot = json.loads(json.dumps(base))
+    result, changed = utils.plan_settings(base, managed, paths, state)
+    assert utils.strict_equal(base, snapshot)
+    assert bool(changed) == (not utils.strict_equal(base, result))
