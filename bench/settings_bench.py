@@ -54,7 +54,7 @@ def user_document(n_keys):
 
 def timed(func, rounds):
     samples = []
-    for _ in range(rounds):
+    for dummy in range(rounds):
         start = time.perf_counter()
         func()
         samples.append(time.perf_counter() - start)
@@ -80,7 +80,7 @@ def bench_module(rounds):
     write, noop = [], []
     with tempfile.TemporaryDirectory() as workdir:
         path = os.path.join(workdir, 'settings.json')
-        for _ in range(rounds):
+        for dummy in range(rounds):
             with open(path, 'w', encoding='utf-8') as handle:
                 handle.write(utils.dump_settings(user_document(8)))
             args = json.dumps(dict(path=path, mode='0600', settings=MANAGED, _ansible_tmpdir=workdir))
