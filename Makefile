@@ -81,7 +81,7 @@ demo: venv deps collection-link
 	tests/sandbox/fleet up --name demo --release bookworm --count 3 --inventory $(DEMO)/inventory/hosts.yml
 	@ln -sfn $(ROOT)/tests/group_vars $(DEMO)/inventory/group_vars
 	CLAUDE_FLEET_TEST_STATE=$(DEMO)/state $(BIN)/ansible-playbook -i $(DEMO)/inventory playbooks/setup.yml \
-	  -e report_dir=$(DEMO)/fleet-report
+	  -e claude_fleet_report_dir=$(DEMO)/fleet-report
 	@echo; cat $(DEMO)/fleet-report/fleet-report.md
 	@echo; echo "Report: $(DEMO)/fleet-report/fleet-report.{json,md}; emulator log: $(DEMO)/state/emulator.log"
 	@echo "Re-run: CLAUDE_FLEET_TEST_STATE=$(DEMO)/state ansible-playbook -i $(DEMO)/inventory playbooks/setup.yml; tear down: make demo-down"
