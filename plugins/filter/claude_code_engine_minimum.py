@@ -52,7 +52,7 @@ def _lowest(part: str) -> tuple[int, int, int]:
 
 def claude_code_engine_minimum(value):
     """Return the minimum version VALUE allows."""
-    alternatives = [alt for alt in str(value or "").split("||")]
+    alternatives = str(value or "").split("||")
     lowest = min(_lowest(alt) for alt in alternatives)
     return "%d.%d.%d" % lowest
 

@@ -72,12 +72,13 @@ def nodejs_resolve_version(index, spec, platforms=None):
         if not all(platform in entry.get("files", []) for platform in platforms):
             continue
         if match.group(2) is None:
-            if version.split(".")[0] == match.group(1):
+            if version.split(".", maxsplit=1)[0] == match.group(1):
                 candidates.append(version)
         elif version == "%s.%s.%s" % match.groups():
             candidates.append(version)
     if not candidates:
-        listed = sorted({str(e.get("version", "")).lstrip("v") for e in index if isinstance(e, dict)}, key=lambda v: _key(v) if re.match(r"^\d+\.\d+\.\d+$", v) else (0,))
+        listed = sorted({str(e.get("version", "")).lstrip("v") for e in index if isinstance(e, dict)},
+                        key=lambda v: _key(v) if re.match(r"^\d+\.\d+\.\d+$", v) else (0,))
         raise AnsibleFilterError(
             "no Node.js release matching %s with %s on the mirror (it lists: %s)"
             % (spec, ", ".join(platforms), ", ".join(listed[-10:]) or "nothing")

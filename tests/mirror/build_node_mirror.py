@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: Contributors to the claude_fleet.bedrock collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Build a local Node.js dist mirror in the official nodejs.org layout.
