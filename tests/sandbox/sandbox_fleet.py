@@ -900,7 +900,10 @@ def cmd_kill(args):
 def cmd_start(args):
     require_root()
     _state, ws, init_pid = _workstation_pids(args.name, args.host)
-    if not sshd_pids(init_pid):
+    running = sshd_pids(init_pid)
+    if running:  # resume after `kill --signal STOP`; harmless otherwise
+        kill_and_wait(running, signal.SIGCONT, timeout=0)
+    if not sshd_pids(init_pid, listener_only=True):
         os.kill(init_pid, signal.SIGUSR1)
     if not wait_ssh(ws["ip"], time.monotonic() + SSH_WAIT_SECONDS):
         raise FleetError("%s: sshd did not come back within %ds" % (args.host, SSH_WAIT_SECONDS))

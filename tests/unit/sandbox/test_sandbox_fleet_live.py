@@ -250,6 +250,15 @@ def test_kill_listener_only_keeps_established_sessions(demo):
     assert banner(ws["ip"]).startswith(b"SSH-2.0-")
 
 
+def test_stopped_sshd_resumes_on_start(demo):
+    name, ws = demo["name"], demo["ws"]
+    fleet("kill", "--name", name, "--host", ws["name"], "--signal", "STOP")
+    states = [sf._proc_stat(p)[1] for p in sf.sshd_pids(ws["init_pid"])]  # pylint: disable=protected-access
+    assert states and set(states) == {"T"}
+    fleet("start", "--name", name, "--host", ws["name"])
+    assert banner(ws["ip"]).startswith(b"SSH-2.0-")
+
+
 def test_kill_unknown_host_is_an_error(demo):
     proc = fleet("kill", "--name", demo["name"], "--host", "nope-9", check=False)
     assert proc.returncode == 2 and "nope-9" in proc.stderr
