@@ -13,6 +13,7 @@ import datetime
 import hashlib
 import hmac
 import re
+import urllib.parse
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -178,8 +179,9 @@ def verify_sigv4(scenario, method, raw_path, raw_query, header_pairs, body, serv
         raise AuthError("signature", "Signature not yet current: %s is still later than %s (%s + %d min.)"
                         % (amz_date, (now + skew).strftime(_SIGV4_DATE), now.strftime(_SIGV4_DATE), scenario.clock_skew_seconds // 60))
 
-    url = "http://emulator" + raw_path + ("?" + raw_query if raw_query else "")
-    request = AWSRequest(method=method, url=url, data=body)
+    # The query is decoded ("+" is a space, as AWS reads it) and re-encoded by botocore's canonicaliser.
+    params = urllib.parse.parse_qsl(raw_query, keep_blank_values=True) if raw_query else None
+    request = AWSRequest(method=method, url="http://emulator" + raw_path, data=body, params=params)
     # botocore's HTTPHeaders keeps repeated headers, in the order received.
     request.headers = HTTPHeaders()
     for name, value in headers.items():
