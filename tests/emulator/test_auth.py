@@ -193,7 +193,7 @@ _TEXT = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF, bl
 _HEADER_VALUE = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=30)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80, deadline=None, database=None)
 @given(params=st.dictionaries(st.text(alphabet="abcdefXYZ_-.~", min_size=1, max_size=8), _TEXT, max_size=4),
        extra=st.dictionaries(st.sampled_from(["x-amz-meta-a", "x-amzn-bedrock-trace", "content-type", "accept"]), _HEADER_VALUE, max_size=3),
        body=st.binary(max_size=256), label=_TEXT.filter(bool))

@@ -102,7 +102,7 @@ _header_names = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=1
 _header_values = st.text(max_size=200)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, database=None)
 @given(headers=st.dictionaries(_header_names, _header_values, max_size=6), payload=st.binary(max_size=2048))
 def test_eventstream_roundtrip_through_botocore(headers, payload):
     buf = EventStreamBuffer()
@@ -113,7 +113,7 @@ def test_eventstream_roundtrip_through_botocore(headers, payload):
     assert messages[0].payload == payload
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50, deadline=None, database=None)
 @given(chunks=st.lists(st.binary(max_size=300), min_size=1, max_size=8), split=st.integers(min_value=1, max_value=64))
 def test_eventstream_frames_decode_when_split_anywhere(chunks, split):
     wire = b"".join(eventstream.event("chunk", json.dumps({"n": i, "b": c.hex()}).encode("utf-8")) for i, c in enumerate(chunks))
