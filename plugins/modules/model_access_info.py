@@ -256,7 +256,7 @@ def main():
     references, names = collect_references(params["references"], params["models"])
     if not references:
         module.fail_json(msg="No model reference to check: references and models are empty.")
-    region = module.region
+    region = module.region if module.params.get("region") != "" else None
     if not region:
         module.fail_json(msg="A region is required (region option, AWS_REGION or the profile's region).")
 

@@ -313,3 +313,14 @@ def test_module_defaults_action_group(tmp_path, emulator):
                           timeout=TIMEOUT, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert server.counters()["operations"]["GetInferenceProfile"] == 1
+
+
+def test_missing_region_and_models_become_remedies(tmp_path, emulator):
+    server = emulator()
+    host_vars = {1: {"claude_fleet_bedrock_region": "''"}}
+    proc, _result = run_preflight(tmp_path, server, hosts=2, host_vars=host_vars)
+    assert proc.returncode != 0
+    assert "The Bedrock check could not run: A region is required" in proc.stdout
+    _proc, result = run_preflight(tmp_path, server, models={"primary": ""}, extra={"preflight_fail": False})
+    assert result["usable"] is False
+    assert result["remedies"] == ["The Bedrock check could not run: No model reference to check: references and models are empty."]
