@@ -168,3 +168,20 @@ def test_use_case_form_reports_an_error(claude_bin, bedrock_emulator, tmp_path):
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert "Model use case details have not been submitted" in output
+
+
+def test_throttling_is_retried_by_the_cli(claude_bin, bedrock_emulator, tmp_path):
+    emu = bedrock_emulator(overrides={"faults": {"InvokeModelWithResponseStream": {"throttle_first": 3}}})
+    proc = run_claude(claude_bin, emu, tmp_path, CLAUDE_CODE_MAX_RETRIES="4", AWS_ACCESS_KEY_ID=emu.access_key_id,
+                      AWS_SECRET_ACCESS_KEY=emu.secret_access_key)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Hello from the Bedrock emulator (model %s, region us-east-1)." % US_SONNET in proc.stdout
+    assert [e["status"] for e in emu.requests("InvokeModelWithResponseStream")] == [429, 429, 429, 200]
+
+
+def test_throttling_without_retries_reports_an_error(claude_bin, bedrock_emulator, tmp_path):
+    emu = bedrock_emulator(overrides={"faults": {"InvokeModelWithResponseStream": {"throttle_first": 3}}})
+    proc = run_claude(claude_bin, emu, tmp_path, AWS_ACCESS_KEY_ID=emu.access_key_id, AWS_SECRET_ACCESS_KEY=emu.secret_access_key)
+    assert proc.returncode != 0
+    assert "Hello from the Bedrock emulator" not in proc.stdout
+    assert [e["status"] for e in emu.requests("InvokeModelWithResponseStream")] == [429]

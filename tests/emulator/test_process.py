@@ -7,11 +7,15 @@ from __future__ import annotations
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 
 import pytest
+
+from bedrock_emulator.testing_pki import make_pki
 
 EMULATOR_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -94,3 +98,21 @@ def test_aws_env_points_a_subprocess_at_the_emulator(bedrock_emulator):
     account, profiles = json.loads(out.stdout)
     assert account == "123456789012" and profiles > 0
     assert {e["region"] for e in emu.requests()} == {"eu-west-1"}
+
+
+def test_process_serves_https_with_client_certificates(spawn, tmp_path):
+    pki = make_pki(str(tmp_path))
+    proc = spawn("--port", "0", "--tls-cert", pki["server.pem"], "--tls-key", pki["server.key"], "--client-ca", pki["ca.pem"])
+    url = proc.stdout.readline().strip().split(" ", 1)[1]
+    assert url.startswith("https://127.0.0.1:")
+    context = ssl.create_default_context(cafile=pki["ca.pem"])
+    context.load_cert_chain(pki["client.pem"], pki["client.key"])
+    with urllib.request.urlopen(url + "/_emulator/health", context=context, timeout=10) as response:  # nosec - loopback emulator
+        assert json.loads(response.read())["status"] == "ok"
+
+
+def test_process_rejects_half_tls_configuration(spawn, tmp_path):
+    pki = make_pki(str(tmp_path))
+    proc = spawn("--tls-cert", pki["server.pem"])
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2 and out == "" and "--tls-cert and --tls-key go together" in err
