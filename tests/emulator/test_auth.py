@@ -162,6 +162,12 @@ def test_tampered_body_is_rejected(emu):
     assert status == 200
 
 
+def test_non_numeric_query_parameter_is_a_validation_error(emu):
+    status, headers, body = raw(emu, "GET", "/inference-profiles?maxResults=ten", sign={})
+    assert (status, error_type(headers)) == (400, "ValidationException")
+    assert "maxResults" in json.loads(body)["message"]
+
+
 def test_malformed_authorization_header(emu):
     status, headers, dummy = raw(emu, "GET", "/foundation-models", headers={"Authorization": "AWS4-HMAC-SHA256 Credential=AKIA/x"})
     assert (status, error_type(headers)) == (400, "IncompleteSignatureException")

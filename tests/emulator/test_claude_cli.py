@@ -103,7 +103,7 @@ def run_claude(binary, emu, home, prompt="Say hello", **env_extra):
 
 def test_sigv4_prompt_prints_emulator_reply(claude_bin, bedrock_emulator, tmp_path):
     emu = bedrock_emulator()
-    guardrail_headers = "X-Amzn-Bedrock-GuardrailIdentifier: gr-fleet01\nX-Amzn-Bedrock-GuardrailVersion: 3"
+    guardrail_headers = "X-Amzn-Bedrock-GuardrailIdentifier: gr-fleet01\nX-Amzn-Bedrock-GuardrailVersion: 3\nX-Fleet-Team: platform"
     proc = run_claude(claude_bin, emu, tmp_path, AWS_REGION="us-west-2", AWS_ACCESS_KEY_ID=emu.access_key_id,
                       AWS_SECRET_ACCESS_KEY=emu.secret_access_key, ANTHROPIC_CUSTOM_HEADERS=guardrail_headers)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -113,6 +113,7 @@ def test_sigv4_prompt_prints_emulator_reply(claude_bin, bedrock_emulator, tmp_pa
     main = streams[-1]
     assert (main["model_id"], main["region"], main["status"]) == (US_SONNET, "us-west-2", 200)
     assert (main["guardrail_identifier"], main["guardrail_version"]) == ("gr-fleet01", "3")
+    assert main["custom_headers"]["x-fleet-team"] == "platform"
     assert main["auth"] == "sigv4" and main["principal"] == emu.access_key_id
     assert main["user_agent"].startswith("claude-cli/" + CLAUDE_CLI_VERSION)
     # The CLI probes models with 1-token InvokeModel calls and lists the system-defined profiles.
