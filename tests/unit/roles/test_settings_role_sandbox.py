@@ -53,6 +53,7 @@ PLAYBOOK = """
     settings_users:
       - name: alice
       - name: bob
+        shell: /usr/bin/zsh        # a path, as the sandbox inventory's sandbox_developers gives it
       - name: carol
         auth_method: api_key
         bedrock_api_key: %(token)s
