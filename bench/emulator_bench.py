@@ -99,18 +99,27 @@ def replay(url, method, path, headers, body, total, threads):
             "req_per_s": round(per_thread * threads / elapsed, 1), "statuses": statuses}
 
 
-def boto3_calls(url, total):
+def boto3_calls(url, total, threads=1):
     import boto3  # pylint: disable=import-outside-toplevel
     from botocore.config import Config  # pylint: disable=import-outside-toplevel
 
     client = boto3.client("bedrock", endpoint_url=url, region_name="us-east-1", aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
                           config=Config(retries={"total_max_attempts": 1}))
     client.list_foundation_models()  # warm-up: connection and endpoint resolution
+    per_thread = max(1, total // threads)
+
+    def worker():
+        for dummy in range(per_thread):
+            client.list_foundation_models()
+
+    workers = [threading.Thread(target=worker) for dummy in range(threads)]
     started = time.perf_counter()
-    for dummy in range(total):
-        client.list_foundation_models()
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
     elapsed = time.perf_counter() - started
-    return {"requests": total, "seconds": round(elapsed, 3), "req_per_s": round(total / elapsed, 1)}
+    return {"requests": per_thread * threads, "threads": threads, "seconds": round(elapsed, 3), "req_per_s": round(per_thread * threads / elapsed, 1)}
 
 
 def main(argv=None):
@@ -134,7 +143,8 @@ def main(argv=None):
         stream_path = "/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke-with-response-stream"
         stream_headers = signed_request(server.url, "POST", stream_path, body)
         results["runtime_stream_raw_1_thread"] = replay(server.url, "POST", stream_path, stream_headers, body, max(1, args.requests // 3), 1)
-        results["control_plane_boto3"] = boto3_calls(server.url, max(1, args.requests // 6))
+        results["control_plane_boto3_1_thread"] = boto3_calls(server.url, max(1, args.requests // 6))
+        results["control_plane_boto3_4_threads"] = boto3_calls(server.url, max(4, args.requests // 6), threads=4)
         results["server_counters_total"] = server.counters()["total"]
     finally:
         server.stop()
@@ -144,7 +154,8 @@ def main(argv=None):
     print("start-up: listening in %.3f s (median of %d, max %.3f); first signed API response %.3f s (max %.3f)"
           % (startup["listening_s_median"], startup["runs"], startup["listening_s_max"], startup["first_api_response_s_median"],
              startup["first_api_response_s_max"]))
-    for key in ("control_plane_raw_1_thread", "control_plane_raw_4_threads", "runtime_stream_raw_1_thread", "control_plane_boto3"):
+    for key in ("control_plane_raw_1_thread", "control_plane_raw_4_threads", "runtime_stream_raw_1_thread", "control_plane_boto3_1_thread",
+                "control_plane_boto3_4_threads"):
         item = results[key]
         statuses = ", statuses %s" % item["statuses"] if "statuses" in item else ""
         print("%-30s %8.1f req/s  (%d requests in %.2f s%s)" % (key, item["req_per_s"], item["requests"], item["seconds"], statuses))

@@ -149,3 +149,19 @@ def test_internal_errors_never_leak_a_trace(bedrock_emulator):
     assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
     assert "kaboom" not in exc.value.response["Error"]["Message"]
     assert emu.requests()[-1]["internal_error"] == "RuntimeError: kaboom"
+
+
+def test_outputs_are_checked_against_the_botocore_shape(bedrock_emulator):
+    emu = bedrock_emulator()
+    original = emu.server.account.op_GetFoundationModelAvailability
+
+    def wrong_shape(call, params, stream_fault):
+        result = original(call, params, stream_fault)
+        result["authorizationStatus"] = "PERHAPS"
+        return result
+
+    emu.server.account.op_GetFoundationModelAvailability = wrong_shape
+    with pytest.raises(Exception) as exc:
+        emu.client("bedrock").get_foundation_model_availability(modelId="anthropic.claude-opus-4-6-v1")
+    assert exc.value.response["Error"]["Code"] == "InternalServerException"
+    assert "'PERHAPS' not in enum" in emu.requests()[-1]["internal_error"]

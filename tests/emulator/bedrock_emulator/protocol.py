@@ -9,6 +9,7 @@ the input shapes, JSON outputs are checked against the output shapes before they
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import urllib.parse
@@ -68,9 +69,30 @@ class ServiceModels:
                 self.routes.append(Route(service, op_name, op["http"]["method"], op["http"]["requestUri"]))
         self.routes.sort(key=lambda r: -r.literal_len)
         self.sts_actions = set(self.models["sts"].operation_names)
+        self._match_cache = {}
+        self._checked = set()
 
     def match(self, method, path):
         """Return (route, labels) for the best route, (None, None) when nothing matches the path."""
+        key = (method, path)
+        found = self._match_cache.get(key)
+        if found is None:
+            found = self._match(method, path)
+            if len(self._match_cache) < 4096:
+                self._match_cache[key] = found
+        return found
+
+    def checked_output(self, op_model, result):
+        """JSON-encode an operation result after checking it against the output shape (once per distinct body)."""
+        body = json.dumps(result).encode("utf-8")
+        key = (op_model.name, hashlib.sha256(body).digest())
+        if key not in self._checked:
+            check_shape(op_model.output_shape, result)
+            if len(self._checked) < 16384:
+                self._checked.add(key)
+        return body
+
+    def _match(self, method, path):
         for route in self.routes:
             if route.method != method:
                 continue

@@ -11,7 +11,7 @@ import time
 import urllib.parse
 
 from . import eventstream
-from .protocol import ApiError, check_shape, json_error, new_request_id, parse_rest_input, query_error, sts_caller_identity
+from .protocol import ApiError, json_error, new_request_id, parse_rest_input, query_error, sts_caller_identity
 from .sigv4 import AuthError, verify_bearer, verify_sigv4
 
 IAM_ACTIONS = {
@@ -252,8 +252,7 @@ class Account:
         stream_fault = self._faults(call)
         result = handler(call, params, stream_fault)
         if isinstance(result, dict):
-            check_shape(op_model.output_shape, result)
-            body = json.dumps(result).encode("utf-8")
+            body = self.models.checked_output(op_model, result)
             return Response(200, [("Content-Type", "application/json"), ("x-amzn-RequestId", call.request_id)], body)
         return result
 
