@@ -97,7 +97,8 @@ def test_admin_replace_scenario(bedrock_emulator):
     assert json.loads(body)["iam"]["deny"] == ["bedrock:ListFoundationModels"]
 
 
-@pytest.mark.parametrize("method, path", [("GET", "/no/such/route"), ("POST", "/model/x/not-an-action"), ("DELETE", "/inference-profiles")])
+@pytest.mark.parametrize("method, path", [("GET", "/no/such/route"), ("POST", "/model/x/not-an-action"), ("DELETE", "/inference-profiles"),
+                                          ("OPTIONS", "/foundation-models")])
 def test_unknown_route(bedrock_emulator, method, path):
     emu = bedrock_emulator()
     status, headers, body = http(emu.url + path, method, b"" if method != "GET" else None)

@@ -196,6 +196,7 @@ class Handler(BaseHTTPRequestHandler):
     do_DELETE = _handle
     do_PATCH = _handle
     do_HEAD = _handle
+    do_OPTIONS = _handle
 
 
 class EmulatorServer(ThreadingHTTPServer):
