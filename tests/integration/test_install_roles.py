@@ -152,7 +152,8 @@ def fleet(tmp_path_factory):
 
 def _nothing_installed(fleet):
     for host in fleet.hosts:
-        proc = fleet.ssh(host, "test ! -e /opt/nodejs && test ! -e /etc/claude-fleet && test ! -e /usr/local/bin/claude && echo clean")
+        proc = fleet.ssh(host, "test ! -e /opt/nodejs/current && ! ls -d /opt/nodejs/node-v* 2>/dev/null && test ! -e /usr/local/bin/node "
+                               "&& test ! -e /etc/claude-fleet && test ! -e /usr/local/bin/claude && test ! -e /etc/claude-code && echo clean")
         assert proc.stdout.strip() == "clean", "%s changed: %s" % (host, proc.stderr)
 
 
