@@ -10,9 +10,11 @@ The CLI runs with HOME in a temporary directory and talks to nothing but the loo
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 
 import pytest
@@ -186,3 +188,34 @@ def test_throttling_without_retries_reports_an_error(claude_bin, bedrock_emulato
     assert proc.returncode != 0
     assert "Hello from the Bedrock emulator" not in proc.stdout
     assert [e["status"] for e in emu.requests("InvokeModelWithResponseStream")] == [429]
+
+
+_ISOLATED = r"""
+import json, subprocess, sys
+sys.path.insert(0, sys.argv[1])
+from bedrock_emulator import EmulatorServer
+with EmulatorServer() as server:
+    env = {"PATH": "/usr/bin:/bin", "HOME": sys.argv[3], "CLAUDE_CODE_USE_BEDROCK": "1", "ANTHROPIC_BEDROCK_BASE_URL": server.url,
+           "AWS_REGION": "us-east-1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_MAX_RETRIES": "0",
+           "ANTHROPIC_MODEL": sys.argv[4], "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
+    proc = subprocess.run([sys.argv[2], "-p", "Say hello"], env=env, cwd=sys.argv[3], capture_output=True, text=True, timeout=90,
+                          stdin=subprocess.DEVNULL)
+    print(json.dumps({"rc": proc.returncode, "out": proc.stdout, "err": proc.stderr, "ops": [e["operation"] for e in server.requests()]}))
+"""
+
+
+def test_cli_needs_nothing_but_loopback(claude_bin, tmp_path):
+    """Emulator and CLI together in a new network namespace whose only interface is lo."""
+    unshare, ip_tool = shutil.which("unshare"), shutil.which("ip") or "/usr/sbin/ip"
+    probe = subprocess.run([unshare or "unshare", "-n", "true"], capture_output=True, check=False) if unshare else None
+    if probe is None or probe.returncode != 0 or not os.path.exists(ip_tool):
+        pytest.skip("needs unshare -n and ip (root or CAP_SYS_ADMIN) to cut the network off; the other CLI tests still run")
+    emulator_dir = os.path.dirname(os.path.abspath(__file__))
+    script = '"%s" link set lo up && exec "$0" "$@"' % ip_tool
+    proc = subprocess.run([unshare, "-n", "sh", "-c", script, sys.executable, "-c", _ISOLATED, emulator_dir, claude_bin,
+                           str(tmp_path), US_SONNET], capture_output=True, text=True, timeout=CLI_TIMEOUT + 30, check=False)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["rc"] == 0, result
+    assert "Hello from the Bedrock emulator (model %s, region us-east-1)." % US_SONNET in result["out"]
+    assert "InvokeModelWithResponseStream" in result["ops"]
