@@ -116,6 +116,13 @@ def test_known_but_unimplemented_operation(bedrock_emulator):
     assert "ListGuardrails" in exc.value.response["Error"]["Message"]
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_sts_missing_action(bedrock_emulator, method):
+    emu = bedrock_emulator()
+    status, dummy, body = http(emu.url + "/", method, b"" if method == "POST" else None)
+    assert status == 400 and b"<Code>MissingAction</Code>" in body
+
+
 def test_sts_unknown_action(bedrock_emulator):
     emu = bedrock_emulator()
     status, dummy, body = http(emu.url + "/", "POST", b"Action=Frobnicate&Version=2011-06-15", {"Content-Type": "application/x-www-form-urlencoded"})

@@ -236,7 +236,7 @@ def query_error(err, request_id):
         '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">\n'
         "  <Error>\n    <Type>%s</Type>\n    <Code>%s</Code>\n    <Message>%s</Message>\n  </Error>\n"
         "  <RequestId>%s</RequestId>\n</ErrorResponse>\n"
-    ) % ("Sender" if err.sender else "Receiver", escape(err.code), escape(err.message), request_id)
+    ) % ("Sender" if err.sender else "Receiver", escape(err.code), escape(err.message or ""), request_id)
     headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
     return err.status, headers, body.encode("utf-8")
 

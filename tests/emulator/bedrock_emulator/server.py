@@ -139,7 +139,15 @@ class Handler(BaseHTTPRequestHandler):
             self._admin(split, body)
             return
         call = Call(self.command, split.path, split.query, list(self.headers.items()), body)
-        response = self.server.account.dispatch(call)
+        try:
+            response = self.server.account.dispatch(call)
+        except Exception as exc:  # pylint: disable=broad-except
+            # dispatch() answers errors itself; this only guards against a bug there.
+            call.log.update(status=500, error_code="InternalServerException", internal_error="%s: %s" % (type(exc).__name__, exc))
+            state.record(call.log)
+            self._send(500, [("Content-Type", "application/json"), ("x-amzn-ErrorType", "InternalServerException")],
+                       b'{"message": "Internal server error"}')
+            return
         call.log["time"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
         if self.server.client_cert_subject_of(self):
             call.log["client_cert_subject"] = self.server.client_cert_subject_of(self)

@@ -220,7 +220,7 @@ class Account:
         call.service = "sts"
         call.log["service"] = "sts"
         if not action:
-            raise ApiError("UnknownOperationException", None, status=404)
+            raise ApiError("MissingAction", "Missing Action")
         call.operation = action
         call.log["operation"] = action
         if action != "GetCallerIdentity":
