@@ -2,8 +2,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """pytest plugin: the ``bedrock_emulator`` factory fixture.
 
-Use from any test directory with ``pytest_plugins = ["bedrock_emulator.pytest_plugin"]`` (tests/emulator
-must be on PYTHONPATH, as ``make units`` arranges)::
+Use from any test directory: ``from bedrock_emulator.pytest_plugin import bedrock_emulator`` in its conftest.py
+(or ``pytest_plugins = ["bedrock_emulator.pytest_plugin"]`` in the rootdir conftest); tests/emulator must be on
+PYTHONPATH, as ``make units`` arranges::
 
     def test_x(bedrock_emulator):
         emu = bedrock_emulator(overrides={"iam": {"deny": ["bedrock:ListInferenceProfiles"]}})
