@@ -13,7 +13,8 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export PYTHONPATH := $(ROOT)/tests/emulator:$(BUILD)/collections
 
-.PHONY: help venv deps collection-link lint sanity units unit molecule build changelog test demo demo-down bench test-reliability clean
+.PHONY: help venv deps collection-link lint sanity units unit integration molecule build changelog test demo demo-down \
+	bench bench-sandbox bench-emulator emulator sandbox-image test-reliability clean
 
 help:
 	@echo "make demo   - Bedrock emulator + 3 sandbox workstations + setup.yml + fleet report"
@@ -52,8 +53,12 @@ sanity: venv
 	$(PY) tests/sanity/bootstrap_pip.py
 	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --python 3.11 --requirements --color no
 
-units unit: venv collection-link
-	$(BIN)/pytest -q -p no:cacheprovider tests/unit tests/emulator
+units unit: venv collection-link deps
+	$(BIN)/pytest -q -rs tests/unit tests/emulator
+
+# Against the emulator and sandbox workstations (needs root and the npm registry).
+integration: venv collection-link deps
+	$(BIN)/pytest -q -rs tests/integration
 
 molecule: venv collection-link deps
 	$(BIN)/molecule test
@@ -70,9 +75,10 @@ test: venv deps collection-link
 	@$(MAKE) --no-print-directory changelog
 	@$(MAKE) --no-print-directory sanity
 	@$(MAKE) --no-print-directory units
+	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory molecule
 	@$(MAKE) --no-print-directory build
-	@echo "make test: lint, changelog, sanity, units, molecule and build passed"
+	@echo "make test: lint, changelog, sanity, units, integration, molecule and build passed"
 
 DEMO := $(BUILD)/demo
 demo: venv deps collection-link
@@ -89,6 +95,23 @@ demo: venv deps collection-link
 demo-down:
 	-tests/sandbox/fleet down --name demo
 	-$(PY) tests/services/testbed.py down --state $(DEMO)/state
+
+# Run the Bedrock emulator in the foreground: make emulator [SCENARIO=default] [PORT=0]
+emulator: venv
+	$(PY) -m bedrock_emulator --scenario $(or $(SCENARIO),default) --port $(or $(PORT),0) --log $(BUILD)/emulator.jsonl
+
+sandbox-image: deps
+	tests/sandbox/fleet image --release bookworm,trixie
+
+bench-sandbox: venv deps
+	$(PY) bench/sandbox_bench.py
+
+bench-emulator: venv
+	$(PY) bench/emulator_bench.py --json-out bench/results/emulator.json
+
+# Every benchmark; each prints its figures and writes bench/results/<name>.json.
+bench: venv collection-link deps
+	@for b in bench/*_bench.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
 	rm -rf $(BUILD) .pytest_cache
