@@ -85,8 +85,7 @@ def write_inventory(path, hosts, host_vars=None):
 def run_preflight(tmp_path, server, models=None, hosts=1, extra=None, check=False, host_vars=None, verbose=False):
     """Run the preflight playbook; returns (completed process, preflight_result or None).
 
-    The claude_fleet_* settings are group variables (so host variables can override them),
-    the preflight_* options extra variables.
+    The claude_fleet_* settings are group variables (so host variables can override them).
     """
     inventory = tmp_path / "inventory"
     (inventory / "group_vars").mkdir(parents=True, exist_ok=True)
@@ -97,8 +96,9 @@ def run_preflight(tmp_path, server, models=None, hosts=1, extra=None, check=Fals
         "claude_fleet_aws_access_key": ACCESS_KEY,
         "claude_fleet_aws_secret_key": SECRET_KEY,
         "claude_fleet_bedrock_models": models or MODELS,
+        "claude_fleet_preflight_retry_delay": 0.05,
     }
-    variables = {"preflight_retry_delay": 0.05}
+    variables = {}
     for key, value in (extra or {}).items():
         (group_vars if key.startswith("claude_fleet_") else variables)[key] = value
     (inventory / "group_vars" / "workstations.json").write_text(json.dumps(group_vars), encoding="utf-8")
@@ -127,7 +127,7 @@ def reference(result, ref):
 
 def test_all_access_granted(tmp_path, emulator):
     server = emulator()
-    proc, result = run_preflight(tmp_path, server, extra={"preflight_invoke": True})
+    proc, result = run_preflight(tmp_path, server, extra={"claude_fleet_preflight_invoke": True})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert result["usable"] is True and result["remedies"] == []
     assert [r["status"] for r in result["targets"][0]["references"]] == ["ok", "ok"]
@@ -151,7 +151,7 @@ def test_one_model_denied_fails_the_play_with_its_remedy(tmp_path, emulator):
 
 def test_one_model_denied_reported_when_not_failing(tmp_path, emulator):
     server = emulator("model_denied")
-    proc, result = run_preflight(tmp_path, server, models={"primary": f"us.{SONNET}", "opus": f"us.{OPUS}"}, extra={"preflight_fail": False})
+    proc, result = run_preflight(tmp_path, server, models={"primary": f"us.{SONNET}", "opus": f"us.{OPUS}"}, extra={"claude_fleet_preflight_fail": False})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert result["usable"] is False
     assert result["failed_references"] == [f"us.{OPUS}"]
@@ -161,7 +161,7 @@ def test_one_model_denied_reported_when_not_failing(tmp_path, emulator):
 
 def test_agreement_pending(tmp_path, emulator):
     server = emulator("agreement_pending")
-    _proc, result = run_preflight(tmp_path, server, extra={"preflight_fail": False})
+    _proc, result = run_preflight(tmp_path, server, extra={"claude_fleet_preflight_fail": False})
     ref = reference(result, f"us.{SONNET}")
     assert ref["status"] == "agreement_pending" and "PENDING" in ref["remedy"]
     assert reference(result, f"us.{HAIKU}")["status"] == "ok"
@@ -169,7 +169,7 @@ def test_agreement_pending(tmp_path, emulator):
 
 def test_use_case_form_not_filled(tmp_path, emulator):
     server = emulator("use_case_form")
-    _proc, result = run_preflight(tmp_path, server, extra={"preflight_fail": False})
+    _proc, result = run_preflight(tmp_path, server, extra={"claude_fleet_preflight_fail": False})
     assert result["usable"] is False
     assert {r["status"] for r in result["targets"][0]["references"]} == {"use_case_form_required"}
     assert all("use-case form" in r for r in result["remedies"])
@@ -177,11 +177,11 @@ def test_use_case_form_not_filled(tmp_path, emulator):
 
 def test_legacy_model_names_the_newest_active_model_of_its_family(tmp_path, emulator):
     server = emulator("legacy")
-    _proc, result = run_preflight(tmp_path, server, extra={"preflight_fail": False})
+    _proc, result = run_preflight(tmp_path, server, extra={"claude_fleet_preflight_fail": False})
     ref = reference(result, f"us.{SONNET}")
     assert ref["status"] == "legacy" and not ref["usable"]
     assert "us.anthropic.claude-sonnet-4-20250514-v1:0" in ref["remedy"]
-    _proc, allowed = run_preflight(tmp_path, server, extra={"preflight_fail": False, "preflight_allow_legacy": True})
+    _proc, allowed = run_preflight(tmp_path, server, extra={"claude_fleet_preflight_fail": False, "claude_fleet_preflight_allow_legacy": True})
     assert allowed["usable"] is True
 
 
@@ -189,7 +189,7 @@ def test_legacy_model_names_the_newest_active_model_of_its_family(tmp_path, emul
 def test_on_demand_id_needing_a_profile(tmp_path, emulator, region, prefix):
     server = emulator()
     _proc, result = run_preflight(tmp_path, server, models={"primary": SONNET},
-                                  extra={"preflight_fail": False, "claude_fleet_bedrock_region": region, "preflight_invoke": True})
+                                  extra={"claude_fleet_preflight_fail": False, "claude_fleet_bedrock_region": region, "claude_fleet_preflight_invoke": True})
     ref = reference(result, SONNET)
     assert ref["status"] == "needs_inference_profile"
     assert f"use {prefix}.{SONNET} instead" in ref["remedy"]
@@ -197,7 +197,7 @@ def test_on_demand_id_needing_a_profile(tmp_path, emulator, region, prefix):
 
 def test_throttling_on_the_first_three_calls_succeeds_after_retries(tmp_path, emulator):
     server = emulator("throttle")
-    proc, result = run_preflight(tmp_path, server, extra={"preflight_invoke": True})
+    proc, result = run_preflight(tmp_path, server, extra={"claude_fleet_preflight_invoke": True})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert result["usable"] is True
     counters = server.counters()
@@ -211,7 +211,7 @@ def test_throttling_on_the_first_three_calls_succeeds_after_retries(tmp_path, em
 
 def test_iam_denial_of_list_inference_profiles(tmp_path, emulator):
     server = emulator("iam_deny_list_profiles")
-    proc, result = run_preflight(tmp_path, server, extra={"preflight_fail": False})
+    proc, result = run_preflight(tmp_path, server, extra={"claude_fleet_preflight_fail": False})
     assert proc.returncode == 0
     assert result["usable"] is False
     assert result["failed_references"] == []
@@ -231,7 +231,7 @@ def test_calls_do_not_grow_with_the_number_of_hosts(tmp_path, emulator):
 def test_one_check_per_distinct_region(tmp_path, emulator):
     server = emulator()
     host_vars = {2: {"claude_fleet_bedrock_region": "eu-west-1"}, 3: {"claude_fleet_bedrock_region": "eu-west-1"}}
-    _proc, result = run_preflight(tmp_path, server, hosts=4, host_vars=host_vars, extra={"preflight_fail": False})
+    _proc, result = run_preflight(tmp_path, server, hosts=4, host_vars=host_vars, extra={"claude_fleet_preflight_fail": False})
     assert sorted((t["region"], t["hosts"]) for t in result["targets"]) == [("eu-west-1", 2), ("us-east-1", 2)]
     eu = next(t for t in result["targets"] if t["region"] == "eu-west-1")
     assert not eu["usable"] and "us.anthropic" in eu["remedies"][0]
@@ -321,6 +321,6 @@ def test_missing_region_and_models_become_remedies(tmp_path, emulator):
     proc, _result = run_preflight(tmp_path, server, hosts=2, host_vars=host_vars)
     assert proc.returncode != 0
     assert "The Bedrock check could not run: A region is required" in proc.stdout
-    _proc, result = run_preflight(tmp_path, server, models={"primary": ""}, extra={"preflight_fail": False})
+    _proc, result = run_preflight(tmp_path, server, models={"primary": ""}, extra={"claude_fleet_preflight_fail": False})
     assert result["usable"] is False
     assert result["remedies"] == ["The Bedrock check could not run: No model reference to check: references and models are empty."]
