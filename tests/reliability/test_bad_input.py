@@ -1,0 +1,151 @@
+# Copyright: Contributors to the claude_fleet.bedrock collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bad input: every bad option value is rejected before any change, with a message naming the option.
+
+Each role case runs a small play (the role alone, as root, facts gathered) against one FRESH
+sandbox workstation; the preflight cases run playbooks/setup.yml. After all cases the workstation
+must still be fresh: no file under /etc, /opt, /usr/local or the developers' homes is newer than a
+marker written before the first case, and nothing of Node.js, Claude Code or the settings exists.
+The module cases run ``ansible localhost -m claude_fleet.bedrock.<module>`` against a file in a
+temporary directory that must stay byte-identical. Cases run four at a time to bound the wall time.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import os
+import subprocess
+
+import pytest
+import yaml
+
+from reliability_helpers import BIN, REPO, SANDBOX_SKIPS, ansible_env, recap
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.reliability] + SANDBOX_SKIPS
+
+EU_MODEL = "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
+SETTINGS_CHOICES = "profile, sso, credential_export, api_key, static_keys, none"
+
+# (id, kind, target, bad variables or module args, [substrings the failure message must contain])
+ROLE_CASES = [
+    ("node-method", "role", "nodejs", {"nodejs_install_method": "snap"},
+     ["nodejs_install_method", "auto, tarball, nodesource, distro, homebrew", "snap"]),
+    ("node-version-pattern", "role", "nodejs", {"nodejs_version": "22.x"},
+     ["nodejs_version must be a major line such as 22 or an exact version such as 22.12.0 (got 22.x)"]),
+    ("node-major-too-old", "role", "nodejs", {"nodejs_version": "20"}, ["nodejs_version 20 is below nodejs_minimum_version 22.0.0"]),
+    ("node-exact-too-old", "role", "nodejs", {"nodejs_version": "18.20.4"}, ["nodejs_version 18.20.4 is below nodejs_minimum_version"]),
+    ("node-minimum-pattern", "role", "nodejs", {"nodejs_minimum_version": "22"}, ["nodejs_minimum_version must be X.Y.Z (got 22)"]),
+    ("node-delivery", "role", "nodejs", {"nodejs_tarball_delivery": "pigeon"}, ["nodejs_tarball_delivery", "host, controller", "pigeon"]),
+    ("node-timeout-type", "role", "nodejs", {"nodejs_download_timeout": "soon"}, ["nodejs_download_timeout", "int"]),
+    ("node-validate-certs-type", "role", "nodejs", {"nodejs_validate_certs": "maybe"}, ["nodejs_validate_certs", "bool"]),
+    ("claude-version-pattern", "role", "claude_code", {"claude_code_version": "2.1"}, ["claude_code_version 2.1 (an exact release"]),
+    ("claude-source", "role", "claude_code", {"claude_code_install_source": "ftp"}, ["claude_code_install_source", "registry, controller", "ftp"]),
+    ("claude-scope", "role", "claude_code", {"claude_code_install_scope": "global"}, ["claude_code_install_scope", "system, user", "global"]),
+    ("claude-state", "role", "claude_code", {"claude_code_state": "purged"}, ["claude_code_state", "present, absent", "purged"]),
+    ("claude-awscli-method", "role", "claude_code", {"claude_code_install_awscli": True, "claude_code_awscli_method": "pip"},
+     ["claude_code_awscli_method", "package, bundle", "pip"]),
+    ("claude-fetch-timeout-type", "role", "claude_code", {"claude_code_npm_fetch_timeout": "x"}, ["claude_code_npm_fetch_timeout", "int"]),
+    ("claude-ca-missing", "role", "claude_code", {"claude_fleet_network_ca_certificates": ["/nonexistent/corp-ca.pem"]},
+     ["claude_fleet_network_ca_certificates item /nonexistent/corp-ca.pem is neither PEM text"]),
+    ("settings-state", "role", "settings", {"settings_state": "purge"}, ["settings_state", "present", "absent", "purge"]),
+    ("settings-auth-method", "role", "settings", {"settings_auth_method": "password"},
+     ["settings_auth_method must be one of %s (got password)" % SETTINGS_CHOICES]),
+    ("settings-region", "role", "settings", {"settings_aws_region": "US East"}, ["settings_aws_region \"US East\" is not an AWS region"]),
+    ("settings-model-id", "role", "settings", {"settings_model": "gpt-4o"}, ["settings_model \"gpt-4o\" is neither a Bedrock foundation model ID"]),
+    ("settings-model-geo", "role", "settings", {"settings_model": EU_MODEL},
+     ["settings_model \"%s\" is a eu. cross-region inference profile, which settings_aws_region us-east-1 cannot call" % EU_MODEL]),
+    ("settings-guardrail-version", "role", "settings", {"settings_guardrail_identifier": "gr-1", "settings_guardrail_version": ""},
+     ["settings_guardrail_version must be set (a version number or DRAFT) when settings_guardrail_identifier is set"]),
+    ("settings-service-tier", "role", "settings", {"settings_bedrock_service_tier": "turbo"},
+     ["settings_bedrock_service_tier", "default, flex, priority", "turbo"]),
+    ("settings-max-output-tokens", "role", "settings", {"settings_max_output_tokens": "lots"}, ["settings_max_output_tokens must be a number or empty"]),
+    ("settings-env-name", "role", "settings", {"settings_extra_env": {"BAD-NAME": "x"}},
+     ["settings_extra_env has keys that are not environment variable names: [\"BAD-NAME\"]"]),
+    ("settings-secret-in-managed", "role", "settings", {"settings_managed_env_keys": ["CLAUDE_CODE_USE_BEDROCK", "AWS_SECRET_ACCESS_KEY"]},
+     ["settings_managed_env_keys must not list secrets (AWS_SECRET_ACCESS_KEY)"]),
+    ("settings-user-shell", "role", "settings", {"settings_users": [{"name": "alice", "shell": "tcsh"}]}, ["shell", "bash", "zsh", "fish", "tcsh"]),
+    ("settings-user-auth", "role", "settings", {"settings_users": [{"name": "alice", "auth_method": "kerberos"}]},
+     ["auth_method", "static_keys", "kerberos"]),
+    ("settings-region-prefix", "role", "settings", {"settings_bedrock_region_prefix": "mars"}, ["settings_bedrock_region_prefix", "mars"]),
+    ("preflight-retries", "setup", "preflight", {"claude_fleet_preflight_retries": 0}, ["_preflight_retries must be >= 1 (got 0)"]),
+    ("preflight-retry-delay", "setup", "preflight", {"claude_fleet_preflight_retry_delay": -1}, ["_preflight_retry_delay >= 0 (got -1"]),
+]
+
+MODULE_CASES = [
+    ("module-settings-state", "module", "claude_settings", {"state": "bogus", "settings": {}},
+     ["value of state must be one of: present, absent, got: bogus"]),
+    ("module-settings-mode", "module", "claude_settings", {"state": "present", "settings": "not-a-mapping"}, ["settings", "dict"]),
+    ("module-settings-remove", "module", "claude_settings", {"state": "present", "settings": {}, "remove": {"a": 1}}, ["remove", "list"]),
+    ("module-access-region", "module", "model_access_info", {"region": "nowhere-1", "models": {"primary": "x"}, "retries": "many"},
+     ["retries", "int"]),
+]
+
+CASES = ROLE_CASES + MODULE_CASES
+
+ROLE_PLAY = [{"name": "Bad input", "hosts": "workstations", "become": True, "gather_facts": True,
+              "roles": [{"role": "claude_fleet.bedrock.__ROLE__"}]}]
+FRESH = ("test ! -e /opt/nodejs && test ! -e /usr/local/bin/node && test ! -e /usr/local/bin/claude && test ! -e /etc/claude-code "
+         "&& test ! -e /etc/claude-fleet && test ! -e /home/alice/.claude && test ! -e /home/alice/.config/claude-fleet && echo fresh")
+NEWER = ("find /etc /opt /usr/local /home/alice /home/bob /home/carol /root -xdev -newer /var/tmp/bad-input-marker "
+         "! -path '/root/.ansible*' 2>/dev/null")
+
+
+def _run_case(case, fleet, tmp):
+    case_id, kind, target, variables, _expected = case
+    if kind == "module":
+        path = os.path.join(tmp, case_id, "settings.json")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write('{"keep": true}\n')
+        args = dict(variables, path=path) if target == "claude_settings" else variables
+        argv = [os.path.join(BIN, "ansible"), "localhost", "-m", "claude_fleet.bedrock.%s" % target, "-a", json.dumps(args)]
+        proc = subprocess.run(argv, env=ansible_env(), capture_output=True, text=True, timeout=300, check=False, cwd=REPO)
+        with open(path, "rb") as handle:
+            digest = hashlib.sha256(handle.read()).hexdigest()
+        return proc.returncode, proc.stdout + proc.stderr, {"digest": digest}
+    if kind == "setup":
+        argv = fleet.playbook_argv(extra=variables, report_dir=os.path.join(tmp, case_id, "report"))
+    else:
+        playbook = os.path.join(tmp, "play-%s.yml" % target)
+        with open(playbook, "w", encoding="utf-8") as handle:
+            yaml.safe_dump(json.loads(json.dumps(ROLE_PLAY).replace("__ROLE__", target)), handle)
+        argv = fleet.playbook_argv(playbook, extra=variables)
+    proc = subprocess.run(argv, env=ansible_env(fleet.testbed.state), capture_output=True, text=True, timeout=900, check=False, cwd=REPO)
+    return proc.returncode, proc.stdout + proc.stderr, recap(proc.stdout)
+
+
+@pytest.fixture(scope="module")
+def results(fleet_factory, tmp_path_factory):
+    """Run every case once against one fresh workstation; returns ({id: (rc, output, recap)}, files changed on the host)."""
+    fleet = fleet_factory("rb")
+    host = fleet.hosts[0]
+    rc, _out, err = fleet.root(host, "touch /var/tmp/bad-input-marker && sleep 1.1")
+    assert rc == 0, err
+    tmp = str(tmp_path_factory.mktemp("bad-input"))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {case[0]: pool.submit(_run_case, case, fleet, tmp) for case in CASES}
+        done = {case_id: future.result(timeout=1800) for case_id, future in futures.items()}
+    _rc, newer, _err = fleet.root(host, NEWER)
+    _rc, fresh, _err = fleet.root(host, FRESH)
+    return done, newer.decode().split(), fresh.decode().strip()
+
+
+def test_at_least_25_cases():
+    assert len(CASES) >= 25 and len({c[0] for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_bad_value_is_rejected_before_any_change(results, case):
+    done, newer, fresh = results
+    rc, output, summary = done[case[0]]
+    assert rc != 0, output[-3000:]
+    flat = " ".join(output.split())
+    for expected in case[4]:
+        assert " ".join(expected.split()) in flat, "%r not in output:\n%s" % (expected, output[-3000:])
+    if case[1] == "module":
+        assert summary["digest"] == hashlib.sha256(b'{"keep": true}\n').hexdigest()
+    else:
+        assert all(host["changed"] == 0 for host in summary.values()), summary
+        assert newer == [], "files changed on the workstation: %s" % newer
+        assert fresh == "fresh"
