@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: Contributors to the claude_fleet.bedrock collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark: AWS calls and wall time of the Bedrock preflight for fleets of 1, 10 and 1000 hosts.
@@ -121,7 +120,7 @@ def main(argv=None):
         run_once(server, inventory, playbook)
         for size in args.sizes:
             inventory, playbook = write_fleet(os.path.join(workdir, f"hosts{size}"), size, server.url)
-            runs = [run_once(server, inventory, playbook) for _ in range(repeat)]
+            runs = [run_once(server, inventory, playbook) for _attempt in range(repeat)]
             rows.append({
                 "hosts": size,
                 "aws_calls": sorted({r[2] for r in runs}),

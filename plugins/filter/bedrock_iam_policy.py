@@ -12,7 +12,7 @@ name: bedrock_iam_policy
 short_description: Least-privilege IAM policy for Claude Code on Amazon Bedrock
 version_added: 0.1.0
 author:
-  - claude_fleet maintainers
+  - claude_fleet maintainers (!UNKNOWN)
 description:
   - Builds the IAM policy document Claude Code needs for the configured models, following the Claude Code
     Amazon Bedrock IAM guidance.
@@ -178,7 +178,9 @@ def bedrock_iam_policy(data, region, account="*", profile_regions=None, include_
         {"Sid": "ClaudeCodeListInferenceProfiles", "Effect": "Allow", "Action": ["bedrock:ListInferenceProfiles"], "Resource": "*"},
     ]
     if profiles:
-        statements.insert(1, {"Sid": "ClaudeCodeGetInferenceProfiles", "Effect": "Allow", "Action": ["bedrock:GetInferenceProfile"], "Resource": list(profiles)})
+        statements.insert(1, {
+            "Sid": "ClaudeCodeGetInferenceProfiles", "Effect": "Allow", "Action": ["bedrock:GetInferenceProfile"], "Resource": list(profiles),
+        })
     if include_check_actions:
         statements.append({
             "Sid": "ClaudeFleetPreflightRead",

@@ -27,13 +27,6 @@ import json
 import re
 import typing as t
 
-try:
-    import botocore
-    from botocore.exceptions import BotoCoreError
-    from botocore.exceptions import ClientError
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
-
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
@@ -552,7 +545,11 @@ class ModelAccessChecker:
                 ),
             }
         if code == "EndpointConnectionError" or code == "ConnectTimeoutError":
-            return {"status": "error", "error_code": code, "remedy": f"Could not reach the Bedrock endpoint for {self.region} to {what}: {error_message(error)}"}
+            return {
+                "status": "error",
+                "error_code": code,
+                "remedy": f"Could not reach the Bedrock endpoint for {self.region} to {what}: {error_message(error)}",
+            }
         return {"status": "error", "error_code": code, "remedy": f"Failed to {what}: {code}: {error_message(error)}"}
 
     # ----- cached service lookups
@@ -737,7 +734,8 @@ class ModelAccessChecker:
                 problems.append(self._generic(err, f"get foundation model {model_id}"))
             return entry
 
-        entry.update(snake({k: v for k, v in details.items() if k in ("modelId", "modelName", "providerName", "inferenceTypesSupported", "responseStreamingSupported")}))
+        keep = ("modelId", "modelName", "providerName", "inferenceTypesSupported", "responseStreamingSupported")
+        entry.update(snake({k: v for k, v in details.items() if k in keep}))
         lifecycle = (details.get("modelLifecycle") or {}).get("status")
         entry["lifecycle_status"] = lifecycle
         types = details.get("inferenceTypesSupported") or []
@@ -858,7 +856,10 @@ class ModelAccessChecker:
                 problems.append({
                     "status": "not_authorized",
                     "error_code": code,
-                    "remedy": f"This account has no access to {parsed['model_id'] or reference} in {self.region}: grant model access in the Bedrock console ({message}).",
+                    "remedy": (
+                        f"This account has no access to {parsed['model_id'] or reference} in {self.region}: "
+                        f"grant model access in the Bedrock console ({message})."
+                    ),
                 })
             elif code == "AccessDeniedException":
                 resources = reference if parsed["kind"].endswith("_arn") else profile_arn(reference, self.region, self.account, self.partition)

@@ -18,7 +18,7 @@ description:
   - Keys are the Bedrock API keys, snake_cased.
   - Read-only; runs in check mode.
 author:
-  - claude_fleet maintainers
+  - claude_fleet maintainers (!UNKNOWN)
 options:
   model_id:
     description:

@@ -26,7 +26,7 @@ description:
     RV(remedies). It fails only on bad options.
   - Read-only; the checks also run in check mode. Credentials are never returned.
 author:
-  - claude_fleet maintainers
+  - claude_fleet maintainers (!UNKNOWN)
 options:
   references:
     description:

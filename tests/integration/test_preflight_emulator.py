@@ -284,7 +284,8 @@ def test_adhoc_inference_profile_info_lists_both_types(emulator):
 def test_adhoc_foundation_model_info_filters(emulator):
     server = emulator()
     result = run_adhoc("foundation_model_info", {"endpoint_url": server.url, "by_provider": "Anthropic", "lifecycle_status": "LEGACY"}, server)
-    assert sorted(m["model_id"] for m in result["foundation_models"]) == ["anthropic.claude-3-5-haiku-20241022-v1:0", "anthropic.claude-3-7-sonnet-20250219-v1:0"]
+    assert sorted(m["model_id"] for m in result["foundation_models"]) == [
+        "anthropic.claude-3-5-haiku-20241022-v1:0", "anthropic.claude-3-7-sonnet-20250219-v1:0"]
 
 
 def test_module_defaults_action_group(tmp_path, emulator):

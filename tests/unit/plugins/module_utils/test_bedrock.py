@@ -226,7 +226,7 @@ def test_filter_models():
 
 
 def test_counting_retry_retries_bedrock_throttling_and_counts(fake):
-    fake.errors["ListFoundationModels"] = [client_error("ThrottlingException", "Too many requests", 429) for _ in range(3)]
+    fake.errors["ListFoundationModels"] = [client_error("ThrottlingException", "Too many requests", 429) for _attempt in range(3)]
     stats = bm.CallStats()
     client = RetryingBotoClientWrapper(fake, bm.counting_retry(stats, retries=5, delay=0))
     assert bm.list_foundation_models(client, byProvider="Anthropic")
@@ -252,7 +252,7 @@ def test_counting_retry_does_not_retry_access_denied(fake):
 
 
 def test_counting_retry_gives_up_after_retries(fake):
-    fake.errors["ListFoundationModels"] = [client_error("ThrottlingException", "", 429) for _ in range(10)]
+    fake.errors["ListFoundationModels"] = [client_error("ThrottlingException", "", 429) for _attempt in range(10)]
     stats = bm.CallStats()
     client = RetryingBotoClientWrapper(fake, bm.counting_retry(stats, retries=3, delay=0))
     with pytest.raises(bm.AnsibleBedrockError):
@@ -526,7 +526,7 @@ def test_list_inference_profiles_denied_is_a_global_failure(fake):
 
 def test_throttling_is_retried_and_reported(fake):
     fake.errors["ListInferenceProfiles"] = [client_error("ThrottlingException", "Too many requests", 429)]
-    fake.errors["GetInferenceProfile"] = [client_error("ThrottlingException", "Too many requests", 429) for _ in range(2)]
+    fake.errors["GetInferenceProfile"] = [client_error("ThrottlingException", "Too many requests", 429) for _attempt in range(2)]
     result, stats = run(fake, [f"us.{SONNET}"])
     assert result["usable"] is True
     assert stats.retries == 3
@@ -534,7 +534,7 @@ def test_throttling_is_retried_and_reported(fake):
 
 
 def test_throttling_that_never_ends_is_a_remedy(fake):
-    fake.errors["GetFoundationModelAvailability"] = [client_error("ThrottlingException", "Too many requests", 429) for _ in range(10)]
+    fake.errors["GetFoundationModelAvailability"] = [client_error("ThrottlingException", "Too many requests", 429) for _attempt in range(10)]
     ref = only(run(fake, [f"us.{SONNET}"])[0])
     assert ref["status"] == "throttled" and "quota" in ref["remedy"]
 

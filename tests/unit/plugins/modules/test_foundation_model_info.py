@@ -36,11 +36,21 @@ def default_params(**overrides):
     return params
 
 
+def exiting(kind):
+    def raiser(**result):
+        raise ModuleExit(kind, result)
+    return raiser
+
+
+def failing_with_error(error):
+    raise ModuleExit("fail", {"msg": str(error)})
+
+
 def run_module(monkeypatch, client, **params):
     module = MagicMock()
     module.params = default_params(**params)
-    module.exit_json.side_effect = lambda **kw: (_ for _ in ()).throw(ModuleExit("exit", kw))
-    module.fail_json_aws_error.side_effect = lambda e: (_ for _ in ()).throw(ModuleExit("fail", {"msg": str(e)}))
+    module.exit_json.side_effect = exiting("exit")
+    module.fail_json_aws_error.side_effect = failing_with_error
     constructor = MagicMock(return_value=module)
     monkeypatch.setattr(foundation_model_info, "AnsibleAWSModule", constructor)
 

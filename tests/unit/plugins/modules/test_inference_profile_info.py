@@ -29,12 +29,22 @@ class ModuleExit(Exception):
         self.result = result
 
 
+def exiting(kind):
+    def raiser(**result):
+        raise ModuleExit(kind, result)
+    return raiser
+
+
+def failing_with_error(error):
+    raise ModuleExit("fail", {"msg": str(error)})
+
+
 def run_module(monkeypatch, client, **params):
     module = MagicMock()
     module.params = {"inference_profile": None, "type": "all", "model_id": None, "retries": 3, "retry_delay": 0.0}
     module.params.update(params)
-    module.exit_json.side_effect = lambda **kw: (_ for _ in ()).throw(ModuleExit("exit", kw))
-    module.fail_json_aws_error.side_effect = lambda e: (_ for _ in ()).throw(ModuleExit("fail", {"msg": str(e)}))
+    module.exit_json.side_effect = exiting("exit")
+    module.fail_json_aws_error.side_effect = failing_with_error
     constructor = MagicMock(return_value=module)
     monkeypatch.setattr(inference_profile_info, "AnsibleAWSModule", constructor)
 

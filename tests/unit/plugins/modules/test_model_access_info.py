@@ -45,14 +45,24 @@ def bedrock_mock():
     return client
 
 
+def exiting(kind):
+    def raiser(**result):
+        raise ModuleExit(kind, result)
+    return raiser
+
+
+def failing_with_error(error):
+    raise ModuleExit("fail", {"msg": str(error)})
+
+
 def run_module(monkeypatch, client, region="us-east-1", **params):
     module = MagicMock()
     module.params = {"references": None, "models": None, "invoke": False, "caller_identity": False, "check_list_permission": True,
                      "allow_legacy": False, "retries": 3, "retry_delay": 0.0}
     module.params.update(params)
     module.region = region
-    module.exit_json.side_effect = lambda **kw: (_ for _ in ()).throw(ModuleExit("exit", kw))
-    module.fail_json.side_effect = lambda **kw: (_ for _ in ()).throw(ModuleExit("fail", kw))
+    module.exit_json.side_effect = exiting("exit")
+    module.fail_json.side_effect = exiting("fail")
     constructor = MagicMock(return_value=module)
     monkeypatch.setattr(model_access_info, "AnsibleAWSModule", constructor)
     requested = []
