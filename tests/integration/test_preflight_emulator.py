@@ -82,7 +82,7 @@ def write_inventory(path, hosts, host_vars=None):
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def run_preflight(tmp_path, server, models=None, hosts=1, extra=None, check=False, host_vars=None, verbose=False):
+def run_preflight(tmp_path, server, models=None, hosts=1, extra=None, check=False, host_vars=None, verbose=False, playbook_text=PLAYBOOK):
     """Run the preflight playbook; returns (completed process, preflight_result or None).
 
     The claude_fleet_* settings are group variables (so host variables can override them).
@@ -103,7 +103,7 @@ def run_preflight(tmp_path, server, models=None, hosts=1, extra=None, check=Fals
         (group_vars if key.startswith("claude_fleet_") else variables)[key] = value
     (inventory / "group_vars" / "workstations.json").write_text(json.dumps(group_vars), encoding="utf-8")
     playbook = tmp_path / "preflight.yml"
-    playbook.write_text(PLAYBOOK, encoding="utf-8")
+    playbook.write_text(playbook_text, encoding="utf-8")
     result_file = tmp_path / "preflight_result.json"
     if result_file.exists():
         result_file.unlink()
@@ -325,3 +325,32 @@ def test_missing_region_and_models_become_remedies(tmp_path, emulator):
     _proc, result = run_preflight(tmp_path, server, models={"primary": ""}, extra={"claude_fleet_preflight_fail": False})
     assert result["usable"] is False
     assert result["remedies"] == ["The Bedrock check could not run: No model reference to check: references and models are empty."]
+
+
+CONTROLLER_PLAYBOOK = """
+- name: Preflight on the controller only
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Preflight
+      ansible.builtin.include_role:
+        name: claude_fleet.bedrock._preflight
+      vars:
+        claude_fleet_preflight_hosts: "{{ groups['workstations'] }}"
+        claude_fleet_preflight_retry_delay: 0.05
+        claude_fleet_preflight_fail: false
+    - name: Save the preflight result
+      ansible.builtin.copy:
+        content: "{{ preflight_result | to_json }}"
+        dest: "{{ result_file }}"
+        mode: "0600"
+"""
+
+
+def test_controller_play_groups_the_workstations(tmp_path, emulator):
+    server = emulator()
+    host_vars = {1: {"claude_fleet_bedrock_region": "eu-west-1"}}
+    proc, result = run_preflight(tmp_path, server, hosts=3, host_vars=host_vars, playbook_text=CONTROLLER_PLAYBOOK)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sorted((t["region"], t["hosts"]) for t in result["targets"]) == [("eu-west-1", 1), ("us-east-1", 2)]
+    assert result["usable"] is False and server.counters()["total"] == result["aws_calls"]
