@@ -22,7 +22,7 @@ import yaml
 
 from reliability_helpers import BIN, REPO, SANDBOX_SKIPS, ansible_env, recap
 
-pytestmark = [pytest.mark.sandbox, pytest.mark.reliability] + SANDBOX_SKIPS
+pytestmark = [pytest.mark.sandbox] + SANDBOX_SKIPS
 
 EU_MODEL = "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
 SETTINGS_CHOICES = "profile, sso, credential_export, api_key, static_keys, none"

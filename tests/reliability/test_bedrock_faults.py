@@ -19,7 +19,7 @@ import pytest
 from bedrock_emulator.server import EmulatorServer
 from reliability_helpers import REPO, SANDBOX_SKIPS, ansible_env, recap
 
-pytestmark = [pytest.mark.sandbox, pytest.mark.reliability] + SANDBOX_SKIPS
+pytestmark = [pytest.mark.sandbox] + SANDBOX_SKIPS
 
 OPUS = "us.anthropic.claude-opus-4-6-v1"
 CHECKED_OPS = ("GetCallerIdentity", "ListInferenceProfiles", "GetInferenceProfile", "GetFoundationModel", "GetFoundationModelAvailability")
