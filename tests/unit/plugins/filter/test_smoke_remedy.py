@@ -21,6 +21,15 @@ from ansible_collections.claude_fleet.bedrock.plugins.filter.smoke_remedy import
         ("ThrottlingException: Too many requests", 1, "throttled", "quota"),
         ("connect ECONNREFUSED 127.0.0.1:1", 1, "unreachable", "ANTHROPIC_BEDROCK_BASE_URL"),
         ("", 124, "timeout", "TLS trust or a proxy"),
+        # What the smoke role's TLS/proxy probe prints, ahead of the CLI's own (often empty) output.
+        ("probe error: SSLCertVerificationError [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: "
+         "self-signed certificate in certificate chain (_ssl.c:1006)\n", 124, "tls_trust", "claude_fleet_network_ca_certificates"),
+        ("probe error: str TLSV13_ALERT_CERTIFICATE_REQUIRED (the endpoint ended the TLS handshake and no client certificate "
+         "is configured: it may demand one)\n", 124, "client_certificate", "claude_fleet_network_client_key"),
+        ("probe error: SSLEOFError EOF occurred in violation of protocol (_ssl.c:2427) (the endpoint ended the TLS handshake "
+         "and no client certificate is configured: it may demand one)\n", 1, "client_certificate", "claude_fleet_network_client_cert"),
+        ("probe error: OSError Tunnel connection failed: 407 Proxy Authentication Required\n", 124, "proxy", "claude_fleet_network_proxy"),
+        ("probe error: ConnectionRefusedError [Errno 111] Connection refused\n", 124, "unreachable", "ANTHROPIC_BEDROCK_BASE_URL"),
         ("", 0, "empty_answer", "printed nothing"),
         ("something new", 3, "unknown", "exit 3"),
     ],
