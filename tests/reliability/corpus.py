@@ -16,7 +16,7 @@ ALICE_BASHRC = (
     "# An older, hand-written Bedrock setup (the managed block must win in new shells, this stays).\n"
     "export CLAUDE_CODE_USE_BEDROCK=0\n"
     "export AWS_REGION=eu-west-1\n"
-    "export AWS_PROFILE=\"personal\"\n"
+    "export AWS_DEFAULT_OUTPUT=\"json\"\n"
     "case $- in *i*) ;; *) return;; esac\n"
     "PS1='\\u@\\h:\\w\\$ '\n"
     "alias ll='ls -alF'   # Größe, 文件, ✓\n"
