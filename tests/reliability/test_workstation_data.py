@@ -115,6 +115,7 @@ def test_strict_mode_rc_files_still_give_working_shells(host):
 
 def test_no_secret_in_the_verbose_output_or_the_report(host):
     assert "-vvvv" in open(os.path.join(host.fleet.tmp, "run-1.log"), encoding="utf-8").readline()
+    assert os.path.isdir(host.report_dir), "no fleet report was written"
     for what, value in SECRETS.items():
         assert value not in host.output, "%s in the -vvvv output" % what
         for name in os.listdir(host.report_dir):
