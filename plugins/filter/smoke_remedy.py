@@ -49,7 +49,8 @@ _RULES = (
     ("tls_trust", r"self[- ]signed certificate|unable to (get|verify) (the first certificate|local issuer)|UNABLE_TO_VERIFY|CERT_|certificate verify failed",
      "TLS trust failed: the workstation does not trust the certificate of the Bedrock endpoint or proxy. "
      "Set claude_fleet_network_ca_certificates to your company CA so NODE_EXTRA_CA_CERTS names it."),
-    ("client_certificate", r"certificate required|CERTIFICATE_REQUIRED|alert (number )?116|handshake failure|CLAUDE_CODE_CLIENT_CERT|no client certificate is configured",
+    ("client_certificate",
+     r"certificate required|CERTIFICATE_REQUIRED|alert (number )?116|handshake failure|CLAUDE_CODE_CLIENT_CERT|no client certificate is configured",
      "The endpoint demands a client certificate: set claude_fleet_network_client_cert and claude_fleet_network_client_key."),
     ("proxy", r"ECONNREFUSED.*(proxy|:3128|:8080)|proxy|407 Proxy|Tunnel connection failed",
      "The proxy refused or failed the connection: check claude_fleet_network_proxy and claude_fleet_network_no_proxy."),

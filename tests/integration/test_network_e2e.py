@@ -142,7 +142,7 @@ def bed(tmp_path_factory):
         assert up.returncode == 0, up.stderr
         with open(os.path.join(env.inventory, "hosts.yml"), encoding="utf-8") as handle:
             hosts = yaml.safe_load(handle)["all"]["children"]["workstations"]["hosts"]
-        env.host, hostvars = next(iter(hosts.items()))
+        env.host, hostvars = sorted(hosts.items())[0]
         env.ip, env.key = hostvars["ansible_host"], hostvars["ansible_ssh_private_key_file"]
         env.testbed()
         yield env
@@ -181,15 +181,15 @@ def test_bad_network_input_fails_before_any_change(bed, extra, message):
     with open(not_pem, "wb") as handle:
         handle.write(b"\x30\x82\x01\x0a binary DER, not PEM")
     extra = json.loads(json.dumps(extra).replace("__NOT_PEM__", not_pem).replace("__CLIENT_CERT__", os.path.join(bed.pki, "client.pem")))
-    rc, output, _, _ = bed.setup(dict(extra, claude_fleet_preflight=False))
+    rc, output, _changed, _tasks = bed.setup(dict(extra, claude_fleet_preflight=False))
     assert rc != 0
     assert message in re.sub(r"\s+", " ", output), output[-3000:]
     _nothing_installed(bed)
 
 
 def test_registry_install_without_the_ca_option_names_the_certificate_problem(bed):
-    rc, output, _, _ = bed.setup({"claude_fleet_network_ca_certificates": [], "claude_code_install_source": "registry",
-                                  "claude_fleet_preflight": False}, tags="nodejs,claude_code")
+    extra = {"claude_fleet_network_ca_certificates": [], "claude_code_install_source": "registry", "claude_fleet_preflight": False}
+    rc, output, _changed, _tasks = bed.setup(extra, tags="nodejs,claude_code")
     assert rc != 0
     text = re.sub(r"\s+", " ", output)
     assert re.search(r"SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT|certificate", text), output[-3000:]
@@ -208,7 +208,7 @@ def proxied(bed):
     # which only connects to loopback targets.
     extra = {"claude_fleet_network_proxy": proxy_url, "claude_fleet_network_no_proxy": registry_host,
              "claude_code_install_source": "registry", "claude_fleet_network_ca_certificates": [HOST_BUNDLE]}
-    rc, output, changed, _ = bed.setup(extra, verbose=True)
+    rc, output, changed, _tasks = bed.setup(extra, verbose=True)
     return {"rc": rc, "output": output, "changed": changed, "extra": extra, "port": port}
 
 
@@ -250,7 +250,7 @@ def test_no_proxy_password_in_verbose_output_or_report_and_secret_files_are_0600
 
 
 def test_rerun_changes_nothing(bed, proxied):
-    rc, output, changed, _ = bed.setup(proxied["extra"])
+    rc, output, changed, _tasks = bed.setup(proxied["extra"])
     assert rc == 0, output[-5000:]
     assert changed.get(bed.host) == 0, output[-8000:]
 
@@ -273,11 +273,11 @@ def _https(bed, client_ca=False):
 def test_https_endpoint_passes_with_the_ca_option_and_fails_in_bounded_time_without(bed, proxied):
     _https(bed)
     trusted = {"claude_fleet_network_ca_certificates": [HOST_BUNDLE, os.path.join(bed.pki, "ca.pem")], "claude_fleet_preflight": False}
-    rc, output, _, _ = bed.setup(trusted, tags="settings,smoke,report")
+    rc, output, _changed, _tasks = bed.setup(trusted, tags="settings,smoke,report")
     assert rc == 0, output[-5000:]
     started = time.monotonic()
-    rc, output, _, _ = bed.setup({"claude_fleet_network_ca_certificates": [HOST_BUNDLE], "claude_fleet_preflight": False},
-                                 tags="settings,smoke,report")
+    untrusted = {"claude_fleet_network_ca_certificates": [HOST_BUNDLE], "claude_fleet_preflight": False}
+    rc, output, _changed, _tasks = bed.setup(untrusted, tags="settings,smoke,report")
     elapsed = time.monotonic() - started
     assert rc != 0
     text = re.sub(r"\s+", " ", output)
@@ -289,14 +289,14 @@ def test_https_endpoint_passes_with_the_ca_option_and_fails_in_bounded_time_with
 def test_mtls_endpoint_passes_with_the_client_certificate_and_fails_clearly_without(bed, proxied):
     _https(bed, client_ca=True)
     base = {"claude_fleet_network_ca_certificates": [HOST_BUNDLE, os.path.join(bed.pki, "ca.pem")], "claude_fleet_preflight": False}
-    rc, output, _, _ = bed.setup(base, tags="settings,smoke,report")
+    rc, output, _changed, _tasks = bed.setup(base, tags="settings,smoke,report")
     assert rc != 0
     text = re.sub(r"\s+", " ", output)
     assert "client certificate" in text and "claude_fleet_network_client_cert" in text, output[-5000:]
     with_cert = dict(base, claude_fleet_network_client_cert=os.path.join(bed.pki, "client.pem"),
                      claude_fleet_network_client_key=os.path.join(bed.pki, "client.key"),
                      claude_fleet_network_client_key_passphrase=KEY_PASSPHRASE)
-    rc, output, _, _ = bed.setup(with_cert, tags="settings,smoke,report", verbose=True)
+    rc, output, _changed, _tasks = bed.setup(with_cert, tags="settings,smoke,report", verbose=True)
     assert rc == 0, output[-5000:]
     with open(os.path.join(bed.pki, "client.key"), encoding="utf-8") as handle:
         key_body = handle.read().splitlines()[1]

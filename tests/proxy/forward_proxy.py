@@ -78,12 +78,12 @@ class Handler(socketserver.BaseRequestHandler):
         head = self._read_head(sock)
         if not head:
             return
-        header, _, rest = head.partition(b"\r\n\r\n")
+        header, _sep, rest = head.partition(b"\r\n\r\n")
         lines = header.decode("latin-1").split("\r\n")
-        method, target, _version = (lines[0].split(" ") + ["", ""])[:3]
+        method, target, version = (lines[0].split(" ") + ["", ""])[:3]
         headers = {}
         for line in lines[1:]:
-            name, _, value = line.partition(":")
+            name, _sep, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
         entry = {"time": time.time(), "uid": uid, "method": method, "target": target}
         if self.server.credentials and headers.get("proxy-authorization", "") != "Basic " + self.server.credentials:
@@ -92,7 +92,7 @@ class Handler(socketserver.BaseRequestHandler):
             self._answer(407, "Proxy Authentication Required", 'Proxy-Authenticate: Basic realm="test"\r\n')
             return
         if method == "CONNECT":
-            host, _, port = target.rpartition(":")
+            host, _sep, port = target.rpartition(":")
         else:
             parsed = urllib.parse.urlsplit(target)
             host, port = parsed.hostname or "", str(parsed.port or 80)
@@ -120,7 +120,7 @@ class Handler(socketserver.BaseRequestHandler):
                 parsed = urllib.parse.urlsplit(target)
                 path = urllib.parse.urlunsplit(("", "", parsed.path or "/", parsed.query, ""))
                 kept = [line for line in lines[1:] if not line.lower().startswith(("proxy-authorization:", "proxy-connection:"))]
-                upstream.sendall(("%s %s %s\r\n" % (method, path, _version or "HTTP/1.1")).encode("latin-1")
+                upstream.sendall(("%s %s %s\r\n" % (method, path, version or "HTTP/1.1")).encode("latin-1")
                                  + "\r\n".join(kept).encode("latin-1") + b"\r\n\r\n" + rest)
             self._pump(sock, upstream)
 
@@ -129,7 +129,7 @@ class Handler(socketserver.BaseRequestHandler):
         """Copy both ways until one side closes or nothing moves for IDLE_TIMEOUT seconds."""
         sockets = [left, right]
         while True:
-            readable, _, _ = select.select(sockets, [], [], IDLE_TIMEOUT)
+            readable = select.select(sockets, [], [], IDLE_TIMEOUT)[0]
             if not readable:
                 return
             for sock in readable:
