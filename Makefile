@@ -13,7 +13,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export PYTHONPATH := $(ROOT)/tests/emulator:$(BUILD)/collections
 
-.PHONY: help venv deps collection-link lint sanity units unit integration molecule build changelog test demo demo-down \
+.PHONY: help venv deps collection-link lint sanity units unit integration molecule build changelog importer test demo demo-down \
 	bench bench-sandbox bench-emulator emulator sandbox-image test-reliability clean
 
 help:
@@ -67,6 +67,18 @@ build: venv
 	@mkdir -p $(BUILD)/dist
 	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist
 
+IMPORTER_VENV := $(ROOT)/.venv-importer
+$(IMPORTER_VENV)/.stamp: requirements/importer.txt
+	$(PYTHON) -m venv $(IMPORTER_VENV)
+	$(IMPORTER_VENV)/bin/pip install -q --disable-pip-version-check -r requirements/importer.txt
+	touch $@
+
+# Galaxy's own import checks on the built tarball (offline configuration).
+importer: build $(IMPORTER_VENV)/.stamp
+	@out=$$(PATH=$(IMPORTER_VENV)/bin:$$PATH GALAXY_IMPORTER_CONFIG=$(ROOT)/tests/importer/galaxy-importer.cfg \
+	  $(IMPORTER_VENV)/bin/python -m galaxy_importer.main $(BUILD)/dist/claude_fleet-bedrock-$$(awk '/^version:/ {print $$2}' galaxy.yml).tar.gz 2>&1); \
+	  echo "$$out" | tail -n 15; ! echo "$$out" | grep -qE '^(ERROR|WARNING)'
+
 changelog: venv
 	$(BIN)/antsibull-changelog lint
 
@@ -78,7 +90,8 @@ test: venv deps collection-link
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory molecule
 	@$(MAKE) --no-print-directory build
-	@echo "make test: lint, changelog, sanity, units, integration, molecule and build passed"
+	@$(MAKE) --no-print-directory importer
+	@echo "make test: lint, changelog, sanity, units, integration, molecule, build and galaxy-importer passed"
 
 DEMO := $(BUILD)/demo
 demo: venv deps collection-link
