@@ -72,7 +72,7 @@ BOB_ZSHRC = (
 BOB_SETTINGS_TEXT = (
     "{\n"
     "\t\"model\": \"opus\",\n"
-    "\t\"env\": {\"DISABLE_TELEMETRY\": \"0\", \"HTTPS_PROXY\": \"http://proxy.corp:3128\"},\n"
+    "\t\"env\": {\"DISABLE_TELEMETRY\": \"0\", \"GIT_PAGER\": \"less -R\"},\n"
     "\t\"includeCoAuthoredBy\": false,\n"
     "\t\"apiKeyHelper\": \"~/bin/key-helper.sh\",\n"
     "\t\"unicode\": \"\\u00e9t\\u00e9 — 夏 — 🌞\"\n"
