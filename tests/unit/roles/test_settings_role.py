@@ -44,7 +44,8 @@ def test_all_options_use_the_role_prefix():
 
 def test_secret_options_are_no_log_in_the_spec():
     secrets = {'settings_bedrock_api_key', 'settings_aws_access_key_id', 'settings_aws_secret_access_key',
-               'settings_aws_session_token', 'settings_otel_exporter_otlp_headers', 'settings_extra_secret_env'}
+               'settings_aws_session_token', 'settings_otel_exporter_otlp_headers', 'settings_extra_secret_env',
+               'settings_proxy', 'settings_client_key', 'settings_client_key_passphrase'}
     assert {name for name, spec in SPECS.items() if spec.get('no_log')} == secrets
     user_secrets = {k for k, v in SPECS['settings_users']['options'].items() if v.get('no_log')}
     assert user_secrets == {'bedrock_api_key', 'aws_access_key_id', 'aws_secret_access_key', 'aws_session_token', 'extra_secret_env'}
