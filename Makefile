@@ -14,7 +14,7 @@ export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export PYTHONPATH := $(ROOT)/tests/emulator:$(BUILD)/collections
 
 .PHONY: help venv deps collection-link lint sanity units unit integration molecule build changelog importer test demo demo-down \
-	bench bench-sandbox bench-emulator emulator sandbox-image test-reliability clean
+	bench bench-sandbox bench-emulator bench-install emulator sandbox-image test-install test-reliability clean
 
 help:
 	@echo "make demo   - Bedrock emulator + 3 sandbox workstations + setup.yml + fleet report"
@@ -108,6 +108,17 @@ demo: venv deps collection-link
 demo-down:
 	-tests/sandbox/fleet down --name demo
 	-$(PY) tests/services/testbed.py down --state $(DEMO)/state
+
+# The nodejs/claude_code acceptance suite alone (part of make integration).
+test-install: venv deps collection-link
+	$(BIN)/pytest -v -m "sandbox and network" tests/integration/test_install_roles.py
+
+# The whole reliability and security suite, heavy fault and load tests included (docs/reliability.md).
+test-reliability: venv deps collection-link
+	$(BIN)/pytest -v -rs tests/reliability
+
+bench-install: venv deps collection-link
+	$(PY) bench/install_bench.py
 
 # Run the Bedrock emulator in the foreground: make emulator [SCENARIO=default] [PORT=0]
 emulator: venv
