@@ -54,6 +54,24 @@ def _wait_for(log, needle, proc, limit=1200):
     return False
 
 
+def _descendants(root):
+    """Every process below ROOT now, from /proc."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry, encoding="utf-8", errors="replace") as handle:
+                    children.setdefault(int(handle.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+            except OSError:
+                continue
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 def _claude_works(fleet, host):
     proc = fleet.ssh(host, "sudo -u alice -i bash -lc 'claude --version; node --version'")
     return proc.returncode == 0 and proc.stdout.decode().startswith(PINNED)
@@ -114,7 +132,14 @@ def test_ansible_killed_mid_run_then_rerun_converges(fleet):
     log = os.path.join(fleet.tmp, "ansible-killed.log")
     with started(fleet.playbook_argv(report_dir=os.path.join(fleet.tmp, "report-ansible-killed")), ansible_env(fleet.testbed.state), log) as proc:
         reached = _wait_for(log, "TASK [claude_fleet.bedrock.settings : User | Source the environment file", proc)
+        # Ansible's workers run in their own sessions: kill the whole tree, not only the process group.
+        tree = _descendants(proc.pid)
         os.killpg(proc.pid, 9)
+        for pid in tree:
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
         proc.wait(timeout=60)
     assert reached, "the run never reached the settings role's rc files"
     for host in fleet.hosts:
