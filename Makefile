@@ -18,7 +18,7 @@ export PYTHONPATH := $(ROOT)/tests/emulator:$(BUILD)/collections
 
 help:
 	@echo "make demo   - Bedrock emulator + 3 sandbox workstations + setup.yml + fleet report"
-	@echo "make test   - lint, sanity, unit, molecule, build (what CI runs)"
+	@echo "make test   - lint, changelog, sanity, units, integration, molecule, build, galaxy-importer (what CI runs)"
 
 $(VENV)/.stamp: requirements/dev.txt requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
