@@ -153,7 +153,7 @@ class Fleet:
         assert rc == 0, "%s:%s: %s" % (host, path, err)
         return out
 
-    def playbook_argv(self, playbook=None, extra=None, verbosity=0, check=False, report_dir=None, forks=None):
+    def playbook_argv(self, playbook=None, extra=None, verbosity=0, check=False, report_dir=None, forks=None, tags=None):
         self.runs += 1
         argv = [ANSIBLE_PLAYBOOK, "-i", self.inventory_dir, playbook or os.path.join(REPO, "playbooks", "setup.yml")]
         variables = dict(extra or {})
@@ -170,11 +170,13 @@ class Fleet:
             argv += ["--check", "--diff"]
         if forks:
             argv += ["--forks", str(forks)]
+        if tags:
+            argv += ["--tags", tags]
         return argv
 
-    def play(self, playbook=None, extra=None, verbosity=0, check=False, report_dir=None, timeout=1500, forks=None):
+    def play(self, playbook=None, extra=None, verbosity=0, check=False, report_dir=None, timeout=1500, forks=None, tags=None):
         """Run a playbook (default: setup.yml); returns (rc, output, recap)."""
-        argv = self.playbook_argv(playbook, extra, verbosity, check, report_dir, forks)
+        argv = self.playbook_argv(playbook, extra, verbosity, check, report_dir, forks, tags)
         proc = subprocess.run(argv, env=ansible_env(self.testbed.state), capture_output=True, text=True, timeout=timeout, check=False, cwd=REPO)
         output = proc.stdout + proc.stderr
         with open(os.path.join(self.tmp, "run-%d.log" % self.runs), "w", encoding="utf-8") as handle:

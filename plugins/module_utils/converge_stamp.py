@@ -1,0 +1,183 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the claude_fleet.bedrock collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The converge stamp: what a workstation looked like at the end of its last full converge.
+
+A stamp holds the fingerprint of the controller-side inputs of that converge and a probe of every
+path the roles manage. A later run whose fingerprint matches and whose probes all compare equal
+can skip the roles: nothing they would do differs from the last time.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import stat
+import tempfile
+
+STAMP_FORMAT = 1
+# Files up to this size are compared by content; larger ones (the node and claude binaries) by
+# size, modification time and inode, which every package manager and installer changes.
+DIGEST_LIMIT = 4 * 1024 * 1024
+
+
+def _digest(path):
+    sha = hashlib.sha256()
+    with open(path, 'rb') as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b''):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def _describe(path, info):
+    """Probe of one inode (already stat'ed)."""
+    entry = {'mode': '%04o' % stat.S_IMODE(info.st_mode), 'uid': info.st_uid, 'gid': info.st_gid}
+    if stat.S_ISDIR(info.st_mode):
+        # Not the mtime: Claude Code and the user add files to managed directories all the time.
+        entry['type'] = 'directory'
+    elif stat.S_ISREG(info.st_mode):
+        entry['type'] = 'file'
+        entry['size'] = info.st_size
+        if info.st_size <= DIGEST_LIMIT:
+            entry['sha256'] = _digest(path)
+        else:
+            entry['mtime_ns'] = info.st_mtime_ns
+            entry['inode'] = info.st_ino
+    else:
+        entry['type'] = 'other'
+    return entry
+
+
+def probe(path):
+    """Describe a path: absent, or its type, mode, owner and content; symbolic links with their target."""
+    try:
+        info = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return {'exists': False}
+    except OSError as exc:
+        return {'exists': None, 'error': exc.strerror or str(exc)}
+    if stat.S_ISLNK(info.st_mode):
+        entry = {'exists': True, 'type': 'link', 'link': os.readlink(path)}
+        try:
+            entry['target'] = _describe(path, os.stat(path))
+        except OSError:
+            entry['target'] = {'exists': False}
+        return entry
+    entry = {'exists': True}
+    try:
+        entry.update(_describe(path, info))
+    except OSError as exc:
+        return {'exists': None, 'error': exc.strerror or str(exc)}
+    return entry
+
+
+def probe_all(paths):
+    """Probes of each distinct path, keyed by path."""
+    return {path: probe(path) for path in sorted(set(paths))}
+
+
+def _what_changed(before, after):
+    if before.get('exists') and not after.get('exists'):
+        return 'is gone'
+    if not before.get('exists') and after.get('exists'):
+        return 'appeared'
+    if after.get('error'):
+        return 'cannot be read (%s)' % after['error']
+    if before.get('type') != after.get('type'):
+        return 'is now a %s (was a %s)' % (after.get('type'), before.get('type'))
+    if before.get('link') != after.get('link'):
+        return 'now links to %s' % after.get('link')
+    if before.get('type') == 'link':
+        return 'link target ' + _what_changed(dict(before.get('target') or {}, exists=True),
+                                              dict(after.get('target') or {}, exists=True))
+    for key, label in (('mode', 'mode'), ('uid', 'owner'), ('gid', 'group')):
+        if before.get(key) != after.get(key):
+            return '%s changed from %s to %s' % (label, before.get(key), after.get(key))
+    return 'content changed'
+
+
+def compare(recorded, current):
+    """Reasons the current probes differ from the recorded ones (empty when they are equal)."""
+    reasons = []
+    for path in sorted(recorded):
+        if recorded[path] != current.get(path):
+            reasons.append('%s %s' % (path, _what_changed(recorded[path], current.get(path) or {'exists': False})))
+    return reasons
+
+
+def load(path):
+    """The stamp at path, or None when there is none or it cannot be used (never raises on bad content)."""
+    try:
+        with open(path, 'r', encoding='utf-8') as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get('format') != STAMP_FORMAT or not isinstance(data.get('paths'), dict):
+        return None
+    return data
+
+
+def dump(data):
+    """Serialise a stamp (stable key order, so an unchanged stamp is byte for byte the same)."""
+    return json.dumps(data, indent=2, sort_keys=True) + '\n'
+
+
+def save(path, data):
+    """Write a stamp atomically, private to the writing user (0600); its directory is created 0700."""
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, mode=0o700)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.converge-')
+    try:
+        with os.fdopen(fd, 'w', encoding='utf-8') as handle:
+            handle.write(dump(data))
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def as_user(uid, gid):
+    """Run the body with the effective uid and gid (and only the group gid) of a user, when root.
+
+    Files in a user's home are then read and written with that user's rights only, as the settings
+    role does with become_user: a symbolic link planted in the home cannot make root write elsewhere.
+    """
+    if os.geteuid() != 0 or uid == 0:
+        yield
+        return
+    groups = os.getgroups()
+    os.setgroups([gid])
+    os.setegid(gid)
+    os.seteuid(uid)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+        os.setegid(0)
+        os.setgroups(groups)
+
+
+def evaluate(stamp, fingerprint, pins=None):
+    """Whether a host is still converged: (current, reasons, pins_differ).
+
+    pins_differ is true when nothing but the model pins differ: the fingerprint (which then leaves the
+    pin variables out) and every probe are equal, and the stamp's pins are not the given ones.
+    """
+    if stamp is None:
+        return False, ['no usable converge stamp (first converge with this collection, or the stamp was removed)'], False
+    if stamp.get('fingerprint') != fingerprint:
+        return False, ['the inputs changed since the last converge (variables, controller files, collection or resolved versions)'], False
+    reasons = compare(stamp['paths'], probe_all(stamp['paths']))
+    if reasons:
+        return False, reasons, False
+    if pins is not None and stamp.get('pins') != pins:
+        if stamp.get('pins') is None:
+            return False, ['the last converge did not record model pins'], False
+        changed = sorted(k for k in set(pins) | set(stamp['pins']) if pins.get(k) != stamp['pins'].get(k))
+        return False, ['the model pins changed (%s)' % ', '.join(changed)], True
+    return True, [], False

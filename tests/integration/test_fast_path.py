@@ -1,0 +1,183 @@
+# Copyright: Contributors to the claude_fleet.bedrock collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fast no-op path of setup.yml (docs/fast-path.md) on one sandbox workstation.
+
+A re-run whose inputs and managed files are unchanged skips the roles in one call per host; any
+drift in a managed file, any input change, selected tags, or a removed stamp runs the roles again.
+The first test proves the stamp covers every file a fresh converge writes.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+
+import pytest
+
+from reliability_helpers import SANDBOX_SKIPS, Fleet
+from reliability_helpers import Testbed as LoopbackTestbed
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow, *SANDBOX_SKIPS]
+
+STAMP = "/var/lib/claude_fleet/converge.json"
+MODEL_B = "us.anthropic.claude-opus-4-5-20251101-v1:0"
+SMOKE_OFF = {"claude_fleet_smoke_enabled": False}
+# Trees a fresh converge writes that the stamp covers by a probe of their version-defining file
+# (the node binary behind /opt/nodejs/current, the package.json of the CLI), and files the OS derives
+# from managed ones (the CA bundle update-ca-certificates rebuilds from the managed anchor).
+COVERED_TREES = ("/opt/nodejs/", "/usr/local/lib/node_modules/", "/etc/ssl/certs/")
+# Volatile state that is not the converge's result: caches, logs, package manager state, Ansible's own.
+VOLATILE = re.compile(r"^/(proc|sys|dev|run|tmp|var/tmp|var/log|var/cache|var/lib/apt|var/lib/dpkg|root)/"
+                      r"|^/home/[^/]+/\.(ansible|npm|cache)/|^/home/admin/|/\.claude-fleet/cache/|^/var/lib/claude_fleet/"
+                      r"|^/etc/(ld\.so\.cache|ca-certificates\.conf)$|^/usr/local/share/ca-certificates/$")
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    tmp = str(tmp_path_factory.mktemp("fastpath"))
+    bed = LoopbackTestbed(os.path.join(tmp, "testbed"))
+    work = Fleet("fast%d" % (os.getpid() % 100000), tmp, bed, count=1)
+    try:
+        bed.up()
+        work.up()
+        host = work.hosts[0]
+        # Files the sandbox's boot writes (host keys, hostname) are older than the marker.
+        time.sleep(1.1)
+        rc, _out, err = work.root(host, "touch /var/tmp/before-converge")
+        assert rc == 0, err
+        rc, output, _recap = work.play(extra=SMOKE_OFF, report_dir=os.path.join(tmp, "report"))
+        assert rc == 0, output[-3000:]
+        rc, out, err = work.root(host, "find / -xdev -newer /var/tmp/before-converge \\( -type f -o -type l \\) -print")
+        assert rc == 0, err
+        work.written = sorted(set(out.decode().split()))
+        yield work
+    finally:
+        work.down()
+        bed.down()
+
+
+def stamp(fleet):
+    return json.loads(fleet.get(fleet.hosts[0], STAMP))
+
+
+def report(fleet, name):
+    with open(os.path.join(fleet.tmp, name, "fleet-report.json"), encoding="utf-8") as handle:
+        return {row["host"]: row for row in json.load(handle)["hosts"]}
+
+
+def run(fleet, name, extra=None, **kwargs):
+    rc, output, recap = fleet.play(extra=dict(SMOKE_OFF, **(extra or {})), report_dir=os.path.join(fleet.tmp, name), **kwargs)
+    assert rc == 0, output[-3000:]
+    return output, recap[fleet.hosts[0]]
+
+
+def role_tasks_ran(output):
+    """Names of role tasks that ran (not skipped) on the workstation."""
+    ran = set()
+    for match in re.finditer(r"^TASK \[claude_fleet\.bedrock\.(nodejs|claude_code|settings) : ([^\]]+)\]\s*\**\n((?:.+\n)*?)\n", output, re.M):
+        if re.search(r"^(ok|changed): ", match.group(3), re.M):
+            ran.add("%s : %s" % (match.group(1), match.group(2)))
+    return ran
+
+
+def test_the_stamp_covers_every_file_a_fresh_converge_writes(fleet):
+    recorded = stamp(fleet)["paths"]
+    written = [p for p in fleet.written if not VOLATILE.search(p) and not p.startswith(COVERED_TREES)]
+    assert written, "the converge wrote nothing outside the covered trees: the find found %d files" % len(fleet.written)
+    missing = [p for p in written if p not in recorded]
+    assert missing == [], "files the converge wrote that the stamp does not probe: %s" % missing
+    assert recorded["/opt/nodejs/current"]["type"] == "link"
+    assert any(p.endswith("/claude-code/package.json") and v.get("sha256") for p, v in recorded.items())
+
+
+def test_a_rerun_skips_the_roles_in_one_call_and_changes_nothing(fleet):
+    output, recap = run(fleet, "rerun")
+    assert recap["changed"] == 0 and recap["failed"] == 0
+    assert role_tasks_ran(output) == set()
+    row = report(fleet, "rerun")[fleet.hosts[0]]
+    assert row["fast_path"] is True
+    assert row["claude_code_version"] == stamp(fleet)["facts"]["claude_code_version"]
+
+
+def test_check_mode_on_a_current_host_writes_nothing(fleet):
+    before = fleet.get(fleet.hosts[0], STAMP)
+    rc, output, recap = fleet.play(extra=SMOKE_OFF, check=True, report_dir=os.path.join(fleet.tmp, "check"))
+    assert rc == 0, output[-3000:]
+    assert recap[fleet.hosts[0]]["changed"] == 0
+    assert fleet.get(fleet.hosts[0], STAMP) == before
+
+
+def test_drift_in_a_managed_file_runs_the_roles_and_repairs_it(fleet):
+    host = fleet.hosts[0]
+    rc, _out, err = fleet.root(host, "rm /home/alice/.claude/settings.json && echo 'alias gs=\"git status\"' >> /home/bob/.zshenv")
+    assert rc == 0, err
+    output, recap = run(fleet, "drift", verbosity=1)
+    assert "/home/alice/.claude/settings.json is gone" in output
+    assert "/home/bob/.zshenv content changed" in output
+    assert recap["changed"] == 1, "only alice's settings.json is rewritten"
+    assert report(fleet, "drift")[host]["fast_path"] is False
+    assert json.loads(fleet.get(host, "/home/alice/.claude/settings.json"))["env"]["AWS_REGION"] == "us-east-1"
+    assert b'alias gs="git status"' in fleet.get(host, "/home/bob/.zshenv")
+    output, recap = run(fleet, "after-drift")
+    assert recap["changed"] == 0 and role_tasks_ran(output) == set(), "the repaired host is current again"
+
+
+def changed_tasks(output, host):
+    """Names of the tasks that reported changed on HOST."""
+    return set(re.findall(r"^TASK \[([^\]]+)\][^\n]*\n(?:(?!TASK ).*\n)*?changed: \[%s\]" % re.escape(host), output, re.M))
+
+
+def test_a_bad_model_pin_fails_the_host_before_any_change(fleet):
+    host = fleet.hosts[0]
+    before = fleet.get(host, "/home/alice/.claude/settings.json")
+    rc, output, _recap = fleet.play(extra=dict(SMOKE_OFF, claude_fleet_bedrock_model="claude-best", claude_fleet_preflight=False))
+    assert rc != 0
+    assert "settings_model \"claude-best\" is neither a Bedrock" in output
+    assert fleet.get(host, "/home/alice/.claude/settings.json") == before
+
+
+def test_a_model_change_rewrites_only_the_settings_files_in_one_call(fleet):
+    host = fleet.hosts[0]
+    files = {user: "/home/%s/.claude/settings.json" % user for user in ("alice", "bob", "carol")}
+    before = {user: json.loads(fleet.get(host, path)) for user, path in files.items()}
+    output, recap = run(fleet, "model", extra={"claude_fleet_bedrock_model": MODEL_B}, verbosity=1)
+    assert "the model pins changed (ANTHROPIC_MODEL)" in output
+    assert changed_tasks(output, host) == {"claude_fleet.bedrock._stamp : Fast path | Write the new pins into each user's settings.json"}
+    assert recap["changed"] == 1 and role_tasks_ran(output) == set()
+    assert report(fleet, "model")[host]["model"] == MODEL_B
+    for user, path in files.items():
+        after = json.loads(fleet.get(host, path))
+        assert after["env"].pop("ANTHROPIC_MODEL") == MODEL_B
+        before[user]["env"].pop("ANTHROPIC_MODEL")
+        assert after == before[user], "only the pin changed in %s" % path
+    output, recap = run(fleet, "model-again", extra={"claude_fleet_bedrock_model": MODEL_B})
+    assert recap["changed"] == 0 and role_tasks_ran(output) == set()
+    # The roles, run in full, find nothing to change: the fast path wrote what they would.
+    output, recap = run(fleet, "model-full", extra={"claude_fleet_bedrock_model": MODEL_B, "claude_fleet_fast_path": False})
+    assert recap["changed"] == 0
+    assert any(name.startswith("settings : ") for name in role_tasks_ran(output))
+
+
+def test_pins_shared_with_the_shell_make_a_model_change_run_the_roles(fleet):
+    keys = ["CLAUDE_CODE_USE_BEDROCK", "AWS_REGION", "AWS_PROFILE", "ANTHROPIC_MODEL"]
+    output, recap = run(fleet, "shell-pins", extra={"claude_fleet_bedrock_model": MODEL_B, "settings_shell_env_keys": keys})
+    assert any(name.startswith("settings : ") for name in role_tasks_ran(output))
+    assert b"ANTHROPIC_MODEL" in fleet.get(fleet.hosts[0], "/home/alice/.config/claude-fleet/env.sh")
+    output, recap = run(fleet, "shell-pins-back", extra={"claude_fleet_bedrock_model": MODEL_B})
+    assert recap["changed"] >= 1 and b"ANTHROPIC_MODEL" not in fleet.get(fleet.hosts[0], "/home/alice/.config/claude-fleet/env.sh")
+
+
+def test_selected_tags_run_the_selected_role(fleet):
+    output, recap = run(fleet, "tags", extra={"claude_fleet_bedrock_model": MODEL_B}, tags="settings")
+    assert recap["changed"] == 0
+    ran = role_tasks_ran(output)
+    assert ran and all(name.startswith("settings : ") for name in ran), ran
+
+
+def test_uninstall_removes_the_stamp(fleet):
+    rc, output, _recap = fleet.play(playbook=os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                                                          "playbooks", "uninstall.yml"))
+    assert rc == 0, output[-3000:]
+    rc, _out, _err = fleet.root(fleet.hosts[0], "test ! -e %s" % STAMP)
+    assert rc == 0, "the stamp survived the uninstall"
