@@ -2,6 +2,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark setup.yml on one sandbox fleet: fresh converge, no-op re-run, model-change re-run.
 
+The no-op and model-change re-runs take the fast path (docs/fast-path.md); the same no-op with
+claude_fleet_fast_path=false (every role runs and finds nothing to do) is measured for comparison.
+
 Run as root:  python bench/fleet_bench.py [--count 10] [--rounds 2]
 
 All figures come from one run on the same fleet, so they compare as ratios on a shared,
@@ -45,6 +48,12 @@ def changed(output: str) -> dict:
     return {m.group(1): int(m.group(3)) for m in RECAP.finditer(output)}
 
 
+def fast_path_hosts(report_dir: str) -> int:
+    """How many hosts of the run's fleet report took the fast path."""
+    with open(os.path.join(report_dir, 'fleet-report.json'), encoding='utf-8') as handle:
+        return sum(1 for row in json.load(handle)['hosts'] if row.get('fast_path'))
+
+
 def main() -> int:
     """Bring up the fleet, measure, tear down."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -61,7 +70,8 @@ def main() -> int:
     playbook = [os.path.join(BIN, 'ansible-playbook'), '-i', inventory, os.path.join(ROOT, 'playbooks', 'setup.yml'),
                 '-e', 'claude_fleet_smoke_enabled=false', '-e', 'claude_fleet_report_dir=' + os.path.join(work, 'report')]
     ping = [os.path.join(BIN, 'ansible'), '-i', inventory, 'workstations', '-m', 'ansible.builtin.ping']
-    figures: dict = {'count': args.count, 'release': args.release, 'noop': [], 'ping': [], 'model_change': []}
+    figures: dict = {'count': args.count, 'release': args.release, 'noop': [], 'ping': [], 'model_change': [], 'noop_full': []}
+    report = os.path.join(work, 'report')
     try:
         run([sys.executable, os.path.join(ROOT, 'tests', 'services', 'testbed.py'), 'up', '--state', env['CLAUDE_FLEET_TEST_STATE']], env)
         run([FLEET, 'up', '--name', name, '--release', args.release, '--count', str(args.count),
@@ -73,26 +83,34 @@ def main() -> int:
             elapsed, out = run(playbook + ['-e', 'claude_fleet_bedrock_model=' + MODELS[model]], env)
             figures['noop'].append(elapsed)
             figures.setdefault('noop_changed', changed(out))
+            figures.setdefault('noop_fast_path_hosts', fast_path_hosts(report))
             figures['ping'].append(run(ping, env)[0])
             model = 1 - model
             elapsed, out = run(playbook + ['-e', 'claude_fleet_bedrock_model=' + MODELS[model]], env)
             figures['model_change'].append(elapsed)
             figures.setdefault('model_change_changed', changed(out))
+            figures.setdefault('model_change_fast_path_hosts', fast_path_hosts(report))
+            elapsed, out = run(playbook + ['-e', 'claude_fleet_bedrock_model=' + MODELS[model], '-e', 'claude_fleet_fast_path=false'], env)
+            figures['noop_full'].append(elapsed)
+            figures.setdefault('noop_full_changed', changed(out))
     finally:
         subprocess.run([FLEET, 'down', '--name', name], capture_output=True, timeout=300, check=False)
         subprocess.run([sys.executable, os.path.join(ROOT, 'tests', 'services', 'testbed.py'), 'down', '--state', env['CLAUDE_FLEET_TEST_STATE']],
                        capture_output=True, timeout=60, check=False)
-    noop, ping_time, change = (statistics.median(figures[k]) for k in ('noop', 'ping', 'model_change'))
-    figures.update(noop_median=noop, ping_median=ping_time, model_change_median=change,
-                   noop_to_ping=noop / ping_time, model_change_to_noop=change / noop,
+    noop, ping_time, change, full = (statistics.median(figures[k]) for k in ('noop', 'ping', 'model_change', 'noop_full'))
+    figures.update(noop_median=noop, ping_median=ping_time, model_change_median=change, noop_full_median=full,
+                   noop_to_ping=noop / ping_time, model_change_to_noop=change / noop, noop_full_to_noop=full / noop,
                    measured=datetime.datetime.now(datetime.timezone.utc).isoformat(), load=os.getloadavg())
     print('fleet of %d %s workstations, forks %d, load %.1f' % (args.count, args.release, args.count, os.getloadavg()[0]))
     print('  fresh converge          %7.1f s' % figures['fresh_converge'])
     print('  ansible ping            %7.1f s (median of %d)' % (ping_time, len(figures['ping'])))
-    print('  no-op re-run            %7.1f s  = %.1fx ping (target <= 5x); changed per host %s'
-          % (noop, figures['noop_to_ping'], sorted(set(figures['noop_changed'].values()))))
-    print('  model-change re-run     %7.1f s  = %.2fx no-op (target <= 1.2x); changed per host %s'
-          % (change, figures['model_change_to_noop'], sorted(set(figures['model_change_changed'].values()))))
+    print('  no-op re-run            %7.1f s  = %.1fx ping (target <= 5x); changed per host %s; fast path on %d/%d hosts'
+          % (noop, figures['noop_to_ping'], sorted(set(figures['noop_changed'].values())), figures['noop_fast_path_hosts'], args.count))
+    print('  model-change re-run     %7.1f s  = %.2fx no-op (target <= 1.2x); changed per host %s; fast path on %d/%d hosts'
+          % (change, figures['model_change_to_noop'], sorted(set(figures['model_change_changed'].values())),
+             figures['model_change_fast_path_hosts'], args.count))
+    print('  no-op, fast path off    %7.1f s  = %.1fx the fast no-op; changed per host %s'
+          % (full, figures['noop_full_to_noop'], sorted(set(figures['noop_full_changed'].values()))))
     os.makedirs(os.path.join(ROOT, 'bench', 'results'), exist_ok=True)
     with open(os.path.join(ROOT, 'bench', 'results', 'fleet.json'), 'w', encoding='utf-8') as handle:
         json.dump(figures, handle, indent=2)

@@ -10,8 +10,8 @@ module: converge_stamp
 short_description: Record (or remove) a workstation's converge stamp for fast no-op re-runs
 version_added: 0.1.0
 description:
-  - Writes the converge stamp at the end of a full, successful converge of C(claude_fleet.bedrock.setup):
-    the fingerprint of the run's inputs, a probe of every path the roles manage (type, mode, owner, and
+  - Writes the converge stamp at the end of a full, successful converge of C(claude_fleet.bedrock.setup),
+    made of the fingerprint of the run's inputs, a probe of every path the roles manage (type, mode, owner, and
     the SHA-256 of files up to 4 MiB; size, modification time and inode of larger ones; the target of
     symbolic links) and the facts the fleet report shows.
   - M(claude_fleet.bedrock.converge_stamp_info) compares a later run against it.
@@ -20,6 +20,8 @@ description:
   - An unchanged stamp is not rewritten.
 author:
   - claude_fleet maintainers (!UNKNOWN)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full

@@ -11,9 +11,9 @@ short_description: Tell whether a workstation is still as its last converge left
 version_added: 0.1.0
 description:
   - Reads the stamp written by M(claude_fleet.bedrock.converge_stamp) and compares it with the current
-    run: the fingerprint of the inputs must be equal, and every recorded path must still have the
+    run. The fingerprint of the inputs must be equal, and every recorded path must still have the
     recorded type, mode, owner and content.
-  - This is the fast path of C(claude_fleet.bedrock.setup): one call per host decides whether the
+  - This is the fast path of C(claude_fleet.bedrock.setup), where one call per host decides whether the
     roles can be skipped. Any difference, or a missing or unreadable stamp, means a full converge.
   - Read-only; it never changes the host.
 author:

@@ -22,6 +22,8 @@ description:
     A file that is not valid JSON is left untouched and the roles run (and report it).
 author:
   - claude_fleet maintainers (!UNKNOWN)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full

@@ -144,7 +144,8 @@ def test_a_model_change_rewrites_only_the_settings_files_in_one_call(fleet):
     output, recap = run(fleet, "model", extra={"claude_fleet_bedrock_model": MODEL_B}, verbosity=1)
     assert "the model pins changed (ANTHROPIC_MODEL)" in output
     assert changed_tasks(output, host) == {"claude_fleet.bedrock._stamp : Fast path | Write the new pins into each user's settings.json"}
-    assert recap["changed"] == 1 and role_tasks_ran(output) == set()
+    # The only role task: the settings role's own check of the new pins.
+    assert recap["changed"] == 1 and role_tasks_ran(output) == {"settings : Preflight | Check the model pins and their region"}
     assert report(fleet, "model")[host]["model"] == MODEL_B
     for user, path in files.items():
         after = json.loads(fleet.get(host, path))

@@ -237,7 +237,6 @@ def test_model_pins_leaves_everything_to_the_roles_when_more_than_the_pins_diffe
     assert settings.read_bytes() == before
 
 
-
 @pytest.mark.skipif(os.geteuid() != 0, reason='writing as the file owner needs root (CI runs as root)')
 def test_model_pins_writes_as_the_owner_and_a_planted_link_cannot_make_root_write_elsewhere(call, tmp_path, home):
     record(call, tmp_path, home, pins=pins(MODEL_A))
