@@ -16,7 +16,7 @@ description:
     (each developer user's C(~/.claude/settings.json)) and updates the stamp, in one call per host.
   - It makes exactly the change the settings role would make for the pins (same merge, same key order,
     same JSON format), and only when the stamp still matches O(fingerprint) and every recorded path.
-    Otherwise it changes nothing and returns O(applied=false) so that the roles run.
+    Otherwise it changes nothing and returns RV(applied=false) so that the roles run.
   - Each file is read and written with the user and group id of the owner of its directory (the user's
     C(~/.claude)), atomically, keeping its mode, so a symbolic link cannot make it touch another user's file.
     A file that is not valid JSON is left untouched and the roles run (and report it).
