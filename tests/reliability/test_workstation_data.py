@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 
 import pytest
@@ -82,6 +83,10 @@ def test_converge_succeeds_with_the_corpus(host):
     with open(os.path.join(host.report_dir, "fleet-report.json"), encoding="utf-8") as handle:
         report = json.load(handle)
     assert report["failed_hosts"] == [], report
+    # carol's own auth method (api_key) is reported, not the fleet's (static_keys).
+    assert report["hosts"][0]["auth_methods"] == {"alice": "static_keys", "bob": "static_keys", "carol": "api_key"}
+    with open(os.path.join(host.report_dir, "fleet-report.md"), encoding="utf-8") as handle:
+        assert re.search(r"\| api_key \| carol \|", handle.read())
 
 
 @pytest.mark.parametrize("entry", CORPUS, ids=["%s:%s" % (e[0], e[1]) for e in CORPUS])
