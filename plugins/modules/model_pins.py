@@ -7,13 +7,13 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: model_pins
-short_description: Apply a change of the Bedrock model pins alone to a converged workstation
+short_description: Compare a workstation with its converge stamp and apply a change of the model pins alone
 version_added: 0.1.0
 description:
-  - The model-change fast path of C(claude_fleet.bedrock.setup). When
-    M(claude_fleet.bedrock.converge_stamp_info) finds that only the model pins differ from the host's
-    converge stamp, this module writes the new pins into the C(env) of every settings file the stamp lists
-    (each developer user's C(~/.claude/settings.json)) and updates the stamp, in one call per host.
+  - The fast path of C(claude_fleet.bedrock.setup) when the model pins have their own path. Like
+    M(claude_fleet.bedrock.converge_stamp_info) it compares the host with its converge stamp; when only
+    the model pins differ, it also writes the new pins into the C(env) of every settings file the stamp
+    lists (each developer user's C(~/.claude/settings.json)) and updates the stamp, all in one call per host.
   - It makes exactly the change the settings role would make for the pins (same merge, same key order,
     same JSON format), and only when the stamp still matches O(fingerprint) and every recorded path.
     Otherwise it changes nothing and returns RV(applied=false) so that the roles run.
@@ -59,17 +59,29 @@ EXAMPLES = r"""
 
 RETURN = r"""
 applied:
-  description: Whether the host now carries the pins (false means the roles must run; see RV(reasons)).
+  description:
+    - Whether the host is as its last converge left it and carries the pins (in check mode, would carry
+      them); false means the roles must run, see RV(reasons).
   returned: always
   type: bool
+facts:
+  description: The facts recorded with the stamp; empty without a stamp.
+  returned: always
+  type: dict
 files:
   description: The settings files that were (or in check mode would be) rewritten.
   returned: always
   type: list
   elements: str
   sample: ["/home/alice/.claude/settings.json"]
+pins_changed:
+  description: Names of the pins that differ from the stamp's (and were, or in check mode would be, applied).
+  returned: always
+  type: list
+  elements: str
+  sample: ["ANTHROPIC_MODEL"]
 reasons:
-  description: Why the pins could not be applied alone.
+  description: Why the host is not current and the pins could not be applied alone (the roles must run).
   returned: always
   type: list
   elements: str
@@ -142,9 +154,10 @@ def main():
     pins = {str(k): '' if v is None else str(v) for k, v in module.params['pins'].items()}
     stamp = load(module.params['path'])
     current, reasons, pins_differ = evaluate(stamp, module.params['fingerprint'], pins)
-    result = dict(changed=False, applied=current, files=[], reasons=reasons)
+    result = dict(changed=False, applied=current, files=[], reasons=reasons, facts=(stamp or {}).get('facts') or {}, pins_changed=[])
     if current or not pins_differ:
         module.exit_json(**result)
+    result['pins_changed'] = sorted(k for k in set(pins) | set(stamp['pins']) if pins.get(k, '') != stamp['pins'].get(k, ''))
 
     plans = []
     for path in stamp.get('pin_files') or []:

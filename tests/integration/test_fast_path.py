@@ -23,6 +23,8 @@ pytestmark = [pytest.mark.sandbox, pytest.mark.slow, *SANDBOX_SKIPS]
 STAMP = "/var/lib/claude_fleet/converge.json"
 MODEL_B = "us.anthropic.claude-opus-4-5-20251101-v1:0"
 SMOKE_OFF = {"claude_fleet_smoke_enabled": False}
+PIN_CHECK = "Preflight | Check the model pins and their region"
+FAST_CALL = "claude_fleet.bedrock._stamp : Fast path | Compare the workstation with its last converge and write new model pins"
 # Trees a fresh converge writes that the stamp covers by a probe of their version-defining file
 # (the node binary behind /opt/nodejs/current, the package.json of the CLI), and files the OS derives
 # from managed ones (the CA bundle update-ca-certificates rebuilds from the managed anchor).
@@ -73,10 +75,14 @@ def run(fleet, name, extra=None, **kwargs):
 
 
 def role_tasks_ran(output):
-    """Names of role tasks that ran (not skipped) on the workstation (argument validation, which Ansible runs whatever the tags, aside)."""
+    """Names of role tasks that ran (not skipped) on the workstation.
+
+    Aside: argument validation, which Ansible runs whatever the tags, and the settings role's check of
+    the model pins, which the fast path itself runs (one assert on the controller) before its one call.
+    """
     ran = set()
     for match in re.finditer(r"^TASK \[claude_fleet\.bedrock\.(nodejs|claude_code|settings) : ([^\]]+)\]\s*\**\n((?:.+\n)*?)\n", output, re.M):
-        if match.group(2).startswith("Validating arguments against arg spec"):
+        if match.group(2).startswith("Validating arguments against arg spec") or match.group(2) == PIN_CHECK:
             continue
         if re.search(r"^(ok|changed): ", match.group(3), re.M):
             ran.add("%s : %s" % (match.group(1), match.group(2)))
@@ -144,10 +150,10 @@ def test_a_model_change_rewrites_only_the_settings_files_in_one_call(fleet):
     files = {user: "/home/%s/.claude/settings.json" % user for user in ("alice", "bob", "carol")}
     before = {user: json.loads(fleet.get(host, path)) for user, path in files.items()}
     output, recap = run(fleet, "model", extra={"claude_fleet_bedrock_model": MODEL_B}, verbosity=1)
-    assert "the model pins changed (ANTHROPIC_MODEL)" in output
-    assert changed_tasks(output, host) == {"claude_fleet.bedrock._stamp : Fast path | Write the new pins into each user's settings.json"}
-    # The only role task: the settings role's own check of the new pins.
-    assert recap["changed"] == 1 and role_tasks_ran(output) == {"settings : Preflight | Check the model pins and their region"}
+    assert '"pins_changed": ["ANTHROPIC_MODEL"]' in output
+    assert changed_tasks(output, host) == {FAST_CALL}
+    assert recap["changed"] == 1 and role_tasks_ran(output) == set()
+    assert "TASK [claude_fleet.bedrock.settings : %s]" % PIN_CHECK in output, "the new pins were checked as the settings role does"
     assert report(fleet, "model")[host]["model"] == MODEL_B
     for user, path in files.items():
         after = json.loads(fleet.get(host, path))
@@ -160,6 +166,21 @@ def test_a_model_change_rewrites_only_the_settings_files_in_one_call(fleet):
     output, recap = run(fleet, "model-full", extra={"claude_fleet_bedrock_model": MODEL_B, "claude_fleet_fast_path": False})
     assert recap["changed"] == 0
     assert any(name.startswith("settings : ") for name in role_tasks_ran(output))
+
+
+def test_after_a_model_change_each_users_claude_reaches_bedrock_with_the_new_model(fleet):
+    host = fleet.hosts[0]
+    log = os.path.join(fleet.testbed.state, "emulator.log")
+    start = os.path.getsize(log)
+    _output, recap = run(fleet, "model-smoke", extra={"claude_fleet_bedrock_model": MODEL_B, "claude_fleet_smoke_enabled": True})
+    assert recap["changed"] == 0
+    row = report(fleet, "model-smoke")[host]
+    assert row["fast_path"] is True
+    assert sorted((s["user"], s["status"]) for s in row["smoke"]) == [("alice", "passed"), ("bob", "passed"), ("carol", "passed")]
+    with open(log, encoding="utf-8") as handle:
+        handle.seek(start)
+        streams = [e for e in map(json.loads, handle.read().splitlines()) if e.get("operation") == "InvokeModelWithResponseStream"]
+    assert len(streams) >= 3 and {e["model_id"] for e in streams} == {MODEL_B}
 
 
 def test_pins_shared_with_the_shell_make_a_model_change_run_the_roles(fleet):

@@ -193,6 +193,7 @@ def test_model_pins_rewrites_only_the_pins_keeping_keys_format_and_mode(call, tm
     result = call(model_pins, path=str(tmp_path / 'state' / 'converge.json'), fingerprint=FP1,
                   pins=pins(MODEL_B, small='us.anthropic.claude-haiku-4-5-20251001-v1:0'))
     assert result['changed'] is True and result['applied'] is True and result['files'] == [str(settings)]
+    assert result['pins_changed'] == ['ANTHROPIC_MODEL', 'ANTHROPIC_SMALL_FAST_MODEL'] and result['facts'] == {'node_version': '22.1.0'}
     data = json.loads(settings.read_text())
     assert list(data) == ['permissions', 'env'] and data['permissions'] == {'allow': ['Bash(ls)']}
     assert data['env'] == {'AWS_REGION': 'us-east-1', 'ANTHROPIC_MODEL': MODEL_B,
@@ -235,6 +236,14 @@ def test_model_pins_leaves_everything_to_the_roles_when_more_than_the_pins_diffe
     result = call(model_pins, path=str(tmp_path / 'state' / 'converge.json'), fingerprint=fingerprint, pins=pins(MODEL_B))
     assert result['rc'] == 0 and result['applied'] is False and result['changed'] is False and result['reasons']
     assert settings.read_bytes() == before
+
+
+def test_model_pins_on_a_current_host_changes_nothing_and_hands_back_the_facts(call, tmp_path, home):
+    record(call, tmp_path, home, pins=pins(MODEL_A))
+    result = call(model_pins, path=str(tmp_path / 'state' / 'converge.json'), fingerprint=FP1, pins=pins(MODEL_A))
+    assert result['applied'] is True and result['changed'] is False and result['files'] == [] and result['pins_changed'] == []
+    assert result['facts'] == {'node_version': '22.1.0'}
+    assert call(model_pins, path=str(tmp_path / 'nothing.json'), fingerprint=FP1, pins=pins(MODEL_A))['applied'] is False
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason='writing as the file owner needs root (CI runs as root)')
