@@ -47,7 +47,7 @@ ROLE_CASES = [
      ["claude_code_awscli_method", "package, bundle", "pip"]),
     ("claude-fetch-timeout-type", "role", "claude_code", {"claude_code_npm_fetch_timeout": "x"}, ["claude_code_npm_fetch_timeout", "int"]),
     ("claude-ca-missing", "role", "claude_code", {"claude_fleet_network_ca_certificates": ["/nonexistent/corp-ca.pem"]},
-     ["claude_fleet_network_ca_certificates item /nonexistent/corp-ca.pem is neither PEM text"]),
+     ['claude_fleet_network_ca_certificates item "/nonexistent/corp-ca.pem" is neither PEM text']),
     ("settings-state", "role", "settings", {"settings_state": "purge"}, ["settings_state", "present", "absent", "purge"]),
     ("settings-auth-method", "role", "settings", {"settings_auth_method": "password"},
      ["settings_auth_method must be one of %s (got password)" % SETTINGS_CHOICES]),
