@@ -77,13 +77,18 @@ class Workstation:
         self.playbook = str(tmp_path / 'playbook.yml')
         with open(self.playbook, 'w', encoding='utf-8') as handle:
             handle.write(PLAYBOOK)
-        proc = subprocess.run([FLEET, 'up', '--name', name, '--count', '1', '--inventory', self.inventory],
-                              env=ENV, capture_output=True, text=True, timeout=900, check=False)
-        if proc.returncode != 0 and 'debootstrap' in proc.stderr:
-            pytest.skip('cannot build the sandbox image (Debian mirror unreachable?): %s' % proc.stderr.strip())
-        assert proc.returncode == 0, proc.stderr
-        with open(self.inventory, encoding='utf-8') as handle:
-            host = next(iter(yaml.safe_load(handle)['all']['children']['workstations']['hosts'].values()))
+        try:
+            proc = subprocess.run([FLEET, 'up', '--name', name, '--count', '1', '--inventory', self.inventory],
+                                  env=ENV, capture_output=True, text=True, timeout=900, check=False)
+            if proc.returncode != 0 and 'debootstrap' in proc.stderr:
+                pytest.skip('cannot build the sandbox image (Debian mirror unreachable?): %s' % proc.stderr.strip())
+            assert proc.returncode == 0, proc.stderr
+            with open(self.inventory, encoding='utf-8') as handle:
+                host = next(iter(yaml.safe_load(handle)['all']['children']['workstations']['hosts'].values()))
+        except BaseException:
+            # The fixture's teardown only runs once the workstation exists: a half-made one goes now.
+            self.down()
+            raise
         self.ssh_base = ['ssh', '-i', host['ansible_ssh_private_key_file'], '-o', 'StrictHostKeyChecking=no',
                          '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR',
                          'admin@%s' % host['ansible_host']]
