@@ -63,6 +63,9 @@ _RULES = (
     ("access_denied", r"AccessDenied|not authorized to perform|don.?t have access to the model",
      "Access denied for {model} in {region}: grant bedrock:InvokeModel and bedrock:InvokeModelWithResponseStream on the inference profile "
      "and its foundation models, and enable model access in the Bedrock console."),
+    ("aws_profile_overrides_keys", r"probe note: AWS_PROFILE is set",
+     "The user's login shell exports AWS_PROFILE (an rc file line outside the managed block) while the user has static keys: "
+     "the AWS SDK then uses that profile and ignores the keys. Remove the export, or give the user auth_method: profile."),
     ("bad_credentials", r"security token included in the request is invalid|UnrecognizedClient|SignatureDoesNotMatch|InvalidSignature|"
      r"Could not load credentials|credentials|ExpiredToken|bearer",
      "AWS credentials were rejected or missing: check the auth method (profile, SSO login, API key) and that the keys are current."),
@@ -79,7 +82,8 @@ _RULES = (
 
 def smoke_remedy(output: str, rc: int = 1, model: str = "", region: str = "") -> dict:
     """Return {'cause': tag, 'remedy': text} for a failed `claude -p` run."""
-    text = output or ""
+    # A passing probe line ("TLS, client certificate and proxy work") is evidence against those causes, not for them.
+    text = re.sub(r"(?m)^probe ok:.*$", "", output or "")
     for cause, pattern, remedy in _RULES:
         if re.search(pattern, text, re.IGNORECASE):
             return {"cause": cause, "remedy": remedy.format(model=model or "the model", region=region or "the region")}

@@ -30,6 +30,12 @@ from ansible_collections.claude_fleet.bedrock.plugins.filter.smoke_remedy import
          "and no client certificate is configured: it may demand one)\n", 1, "client_certificate", "claude_fleet_network_client_cert"),
         ("probe error: OSError Tunnel connection failed: 407 Proxy Authentication Required\n", 124, "proxy", "claude_fleet_network_proxy"),
         ("probe error: ConnectionRefusedError [Errno 111] Connection refused\n", 124, "unreachable", "ANTHROPIC_BEDROCK_BASE_URL"),
+        # A passing probe names TLS, the client certificate and the proxy: none of them is the cause.
+        ("probe ok: TLS, client certificate and proxy work\n\nCould not load credentials from any providers", 1,
+         "bad_credentials", "credentials"),
+        ("probe note: AWS_PROFILE is set in the login shell with static keys in settings.json; the AWS SDK then uses the profile"
+         " and ignores the keys\nprobe ok: TLS, client certificate and proxy work\n\nCould not load credentials from any providers",
+         1, "aws_profile_overrides_keys", "Remove the export"),
         ("", 0, "empty_answer", "printed nothing"),
         ("something new", 3, "unknown", "exit 3"),
     ],
