@@ -219,3 +219,89 @@ def test_cli_needs_nothing_but_loopback(claude_bin, tmp_path):
     assert result["rc"] == 0, result
     assert "Hello from the Bedrock emulator (model %s, region us-east-1)." % US_SONNET in result["out"]
     assert "InvokeModelWithResponseStream" in result["ops"]
+
+
+# --- Amazon Bedrock (Mantle): CLAUDE_CODE_USE_MANTLE=1, the Anthropic Messages API ---------------------------------
+
+def mantle_model(emu, region="us-east-1"):
+    """A Mantle model id (no geo prefix, no version suffix) of the scenario's catalog, for example anthropic.claude-sonnet-4-5."""
+    from bedrock_emulator.mantle import mantle_id  # pylint: disable=import-outside-toplevel
+    return sorted(mantle_id(m.model_id) for m in emu.scenario.models_in(region) if m.provider == "Anthropic" and m.streaming)[-1]
+
+
+def run_claude_mantle(binary, emu, home, base_url=None, **env_extra):
+    """The CLI on Mantle, as the settings role configures it: CLAUDE_CODE_USE_MANTLE without CLAUDE_CODE_USE_BEDROCK."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "CLAUDE_CODE_USE_MANTLE": "1",
+        "ANTHROPIC_BEDROCK_MANTLE_BASE_URL": base_url or emu.url,
+        "AWS_REGION": "us-east-1",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        "DISABLE_AUTOUPDATER": "1",
+        "CLAUDE_CODE_MAX_RETRIES": "0",
+        "API_TIMEOUT_MS": "30000",
+    }
+    env.update({k: v for k, v in env_extra.items() if v is not None})
+    return subprocess.run([binary, "-p", "Say hello"], capture_output=True, text=True, timeout=CLI_TIMEOUT, cwd=str(home), env=env, check=False,
+                          stdin=subprocess.DEVNULL)
+
+
+def test_mantle_sigv4_prompt(claude_bin, bedrock_emulator, tmp_path):
+    emu = bedrock_emulator()
+    model = mantle_model(emu, "us-west-2")
+    proc = run_claude_mantle(claude_bin, emu, tmp_path, AWS_REGION="us-west-2", ANTHROPIC_MODEL=model, AWS_ACCESS_KEY_ID=emu.access_key_id,
+                             AWS_SECRET_ACCESS_KEY=emu.secret_access_key)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Hello from the Bedrock emulator (model %s, region us-west-2)." % model in proc.stdout
+    main = emu.requests("MessagesStream")[-1]
+    assert (main["service"], main["path"], main["model_id"], main["region"], main["auth"], main["status"]) == (
+        "bedrock-mantle", "/v1/messages", model, "us-west-2", "sigv4", 200)
+    assert main["user_agent"].startswith("claude-cli/" + CLAUDE_CLI_VERSION)
+    # The CLI probes with 1-token Messages calls, signed for the bedrock-mantle service, and never calls bedrock-runtime.
+    probes = emu.requests("Messages")
+    assert probes and all(p["max_tokens"] == 1 for p in probes)
+    assert {e["service"] for e in emu.requests()} == {"bedrock-mantle"}
+
+
+def test_mantle_bearer_prompt_with_the_aws_base_path(claude_bin, bedrock_emulator, tmp_path):
+    emu = bedrock_emulator()
+    model = mantle_model(emu)
+    proc = run_claude_mantle(claude_bin, emu, tmp_path, base_url=emu.url + "/anthropic", ANTHROPIC_MODEL=model,
+                             AWS_BEARER_TOKEN_BEDROCK=emu.bearer_token)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Hello from the Bedrock emulator (model %s, region us-east-1)." % model in proc.stdout
+    entries = emu.requests()
+    assert entries and all(e["auth"] == "bearer" and e["path"] == "/anthropic/v1/messages" for e in entries)
+
+
+def test_mantle_model_without_access_reports_an_error(claude_bin, bedrock_emulator, tmp_path):
+    probe = bedrock_emulator()
+    model = mantle_model(probe)
+    full = next(m.model_id for m in probe.scenario.models.values() if m.model_id.startswith(model))
+    emu = bedrock_emulator(overrides={"access": {full: "DENIED"}})
+    proc = run_claude_mantle(claude_bin, emu, tmp_path, ANTHROPIC_MODEL=model, AWS_ACCESS_KEY_ID=emu.access_key_id,
+                             AWS_SECRET_ACCESS_KEY=emu.secret_access_key)
+    assert proc.returncode != 0
+    assert "Hello from the Bedrock emulator" not in proc.stdout
+    assert "You don't have access to the model" in proc.stdout + proc.stderr
+    assert emu.requests("MessagesStream")[-1]["error_code"] == "AccessDeniedException"
+
+
+def test_mantle_throttling_is_retried_by_the_cli(claude_bin, bedrock_emulator, tmp_path):
+    emu = bedrock_emulator(overrides={"faults": {"MessagesStream": {"throttle_first": 2}}})
+    model = mantle_model(emu)
+    proc = run_claude_mantle(claude_bin, emu, tmp_path, CLAUDE_CODE_MAX_RETRIES="3", ANTHROPIC_MODEL=model, AWS_ACCESS_KEY_ID=emu.access_key_id,
+                             AWS_SECRET_ACCESS_KEY=emu.secret_access_key)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [e["status"] for e in emu.requests("MessagesStream")] == [429, 429, 200]
+
+
+def test_bedrock_flag_wins_over_mantle_flag(claude_bin, bedrock_emulator, tmp_path):
+    """Why the settings role leaves CLAUDE_CODE_USE_BEDROCK out on Mantle: with both flags the CLI stays on bedrock-runtime
+    for a geo-prefixed model (Mantle only serves the unprefixed anthropic.* ids in that hybrid mode)."""
+    emu = bedrock_emulator()
+    proc = run_claude(claude_bin, emu, tmp_path, CLAUDE_CODE_USE_MANTLE="1", ANTHROPIC_BEDROCK_MANTLE_BASE_URL=emu.url,
+                      AWS_ACCESS_KEY_ID=emu.access_key_id, AWS_SECRET_ACCESS_KEY=emu.secret_access_key)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert emu.requests("InvokeModelWithResponseStream") and not emu.requests("MessagesStream")

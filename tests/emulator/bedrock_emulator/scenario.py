@@ -44,6 +44,10 @@ OPERATIONS = (
     "ConverseStream",
     "CountTokens",
     "GetCallerIdentity",
+    # Amazon Bedrock (Mantle): the Anthropic Messages API (JSON / server-sent events) and its model list.
+    "Messages",
+    "MessagesStream",
+    "ListModels",
 )
 TOP_LEVEL_KEYS = (
     "extends",
@@ -187,7 +191,7 @@ class Model:
             _fail(path, "must be a mapping")
         unknown = set(data) - {
             "name", "provider", "lifecycle", "inference_types", "streaming", "input_modalities",
-            "output_modalities", "profiles", "regions", "created", "legacy", "end_of_life",
+            "output_modalities", "profiles", "regions", "created", "legacy", "end_of_life", "mantle",
         }
         if unknown:
             _fail(path, "unknown keys %s" % sorted(unknown))
@@ -220,6 +224,10 @@ class Model:
         self.created = _str(data, "created", path, required=False, default="2024-01-01T00:00:00Z")
         self.legacy = _str(data, "legacy", path, required=False)
         self.end_of_life = _str(data, "end_of_life", path, required=False)
+        # Served on Amazon Bedrock (Mantle) too (Anthropic text models only); false: bedrock-runtime only.
+        self.mantle = data.get("mantle", True)
+        if not isinstance(self.mantle, bool):
+            _fail(path + ".mantle", "must be true or false")
 
     def arn(self, region):
         return "arn:aws:bedrock:%s::foundation-model/%s" % (region, self.model_id)

@@ -10,7 +10,7 @@ import re
 import time
 import urllib.parse
 
-from . import eventstream
+from . import eventstream, mantle
 from .protocol import ApiError, json_error, new_request_id, parse_rest_input, query_error, sts_caller_identity
 from .sigv4 import AuthError, verify_bearer, verify_sigv4
 
@@ -126,6 +126,7 @@ class Account:
     def __init__(self, models, state):
         self.models = models
         self.state = state
+        self.mantle = mantle.MantleService(self)
 
     @property
     def scenario(self):
@@ -137,9 +138,14 @@ class Account:
         protocol = "rest-json"
         try:
             query = urllib.parse.parse_qs(call.raw_query, keep_blank_values=True)
+            mantle_operation = mantle.route(call.method, call.raw_path)
             if call.raw_path == "/" and call.method in ("POST", "GET"):
                 protocol = "query"
                 response = self._dispatch_sts(call, query)
+            elif mantle_operation:
+                protocol = "mantle"
+                status, headers, body, stream = self.mantle.dispatch(call, mantle_operation)
+                response = Response(status, headers + [("x-amzn-RequestId", call.request_id), ("request-id", call.request_id)], body or b"", stream)
             else:
                 response = self._dispatch_rest(call, query)
         except (ApiError, AuthError) as exc:
@@ -157,14 +163,16 @@ class Account:
         if isinstance(exc, AuthError):
             exc = ApiError(exc.code(protocol), exc.message, status=exc.status)
         call.log["error_code"] = exc.code
-        status, headers, body = (query_error if protocol == "query" else json_error)(exc, call.request_id)
+        formatter = {"query": query_error, "mantle": mantle.error_response}.get(protocol, json_error)
+        status, headers, body = formatter(exc, call.request_id)
         return Response(status, headers, body)
 
     def _authenticate(self, call, signing_service):
         authz = call.headers.get("authorization")
         region_hint = call.headers.get("x-emulator-region")
         host = call.headers.get("host", "")
-        found = re.match(r"^(?:bedrock|bedrock-runtime|sts)[.-](?:fips\.)?([a-z]{2}(?:-gov)?-[a-z]+-\d)\.amazonaws\.com", host)
+        found = (re.match(r"^(?:bedrock|bedrock-runtime|sts)[.-](?:fips\.)?([a-z]{2}(?:-gov)?-[a-z]+-\d)\.amazonaws\.com", host)
+                 or re.match(r"^bedrock-mantle\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.api\.aws(?::\d+)?$", host))
         if found:
             region_hint = found.group(1)
         if not authz:
