@@ -2,11 +2,13 @@
 # Copyright: Contributors to the claude_fleet.bedrock collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Pure helpers for the claude_settings module: parse, merge, remove and dump JSON settings.
+"""The one writer of JSON settings files (claude_settings and model_pins): read, merge, render, write.
 
-Nothing here touches the file system, so the logic is easy to test on its own.
-Key order is preserved everywhere: Python dicts keep insertion order, existing keys
-keep their position and new keys are appended at the end of their object.
+The merge helpers are pure. Key order is preserved everywhere: Python dicts keep insertion order,
+existing keys keep their position and new keys are appended at the end of their object.
+``read_document`` and ``write_document`` do the file part through ``home_fs`` (regular files only,
+bounded reads, atomic writes through a directory descriptor); ``render_document`` keeps the file's
+indentation, final-newline state and UTF-8 BOM.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import copy
 import json
 import re
+
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils import home_fs
 
 DEFAULT_INDENT = 2
 
@@ -256,3 +260,76 @@ def plan_settings(base, settings=None, remove=None, state='present', list_merge=
     if strict_equal(base, result):
         return result, []
     return result, seen
+
+
+BOM = '\ufeff'
+
+
+class SettingsDocument(object):
+    """A settings file as read: its text (without BOM), whether it exists, whether it had a BOM, its data."""
+
+    def __init__(self, path, text='', exists=False, bom=False, data=None):
+        self.path = path
+        self.text = text
+        self.exists = exists
+        self.bom = bom
+        self.data = {} if data is None else data
+
+    @property
+    def raw_text(self):
+        """The file's text as it is on disk (BOM included)."""
+        return (BOM if self.bom else '') + self.text
+
+
+class SettingsFileError(Exception):
+    """A settings file that cannot be used: its message names the file; line/column when known."""
+
+    def __init__(self, path, message, lineno=None, colno=None):
+        self.path = path
+        self.lineno = lineno
+        self.colno = colno
+        super().__init__(message)
+
+
+def decode_document(path, raw):
+    """Parse the bytes of a settings file (None: missing) into a SettingsDocument; raises SettingsFileError."""
+    if raw is None:
+        return SettingsDocument(path)
+    try:
+        text = raw.decode('utf-8')
+    except UnicodeDecodeError as exc:
+        raise SettingsFileError(path, '%s is not valid JSON: it is not UTF-8 text (byte %d); the file was left untouched'
+                                % (path, exc.start)) from None
+    bom = text.startswith(BOM)
+    if bom:
+        text = text[1:]
+    try:
+        data = parse_settings(text)
+    except SettingsParseError as exc:
+        where = '' if exc.lineno is None else ' at line %d column %d' % (exc.lineno, exc.colno)
+        raise SettingsFileError(path, '%s is not valid JSON: %s%s; the file was left untouched' % (path, exc.reason, where),
+                                exc.lineno, exc.colno) from None
+    return SettingsDocument(path, text, True, bom, data)
+
+
+def render_document(document, data, indent=None):
+    """Text (BOM included) of the document holding ``data``: its own indentation and final-newline state, else 2 and a newline."""
+    if indent is None:
+        indent = detect_indent(document.text) if document.exists else DEFAULT_INDENT
+    trailing_newline = document.text.endswith('\n') if document.exists and document.text.strip() else True
+    return (BOM if document.bom else '') + dump_settings(data, indent, trailing_newline)
+
+
+def read_document(directory, name, cap=home_fs.READ_CAP):
+    """Read and parse ``name`` in an open home_fs directory. Raises home_fs.UnsafePath or SettingsFileError."""
+    return decode_document(directory.child(name), directory.read(name, cap))
+
+
+def write_document(directory, name, text, mode=None, uid=None, gid=None, replace_link=False):
+    """Replace ``name`` atomically with ``text`` (owner and mode of the old file unless given). Raises home_fs.UnsafePath."""
+    directory.write(name, text.encode('utf-8', 'surrogateescape'), mode=mode, uid=uid, gid=gid, replace_link=replace_link)
+
+
+def pin_changes(pins):
+    """(settings, remove) that set each pin in ``env``; an empty value removes the variable."""
+    return {'env': {k: v for k, v in pins.items() if v}}, [['env', k] for k, v in pins.items() if not v]

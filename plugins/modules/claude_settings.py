@@ -219,40 +219,57 @@ diff:
 """
 
 import os
-import tempfile
+import re
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes, to_native
+from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils import home_fs
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils.claude_settings import (
-    DEFAULT_INDENT,
-    SettingsParseError,
-    detect_indent,
-    dump_settings,
+    SettingsDocument,
+    SettingsFileError,
     normalize_key_path,
-    parse_settings,
     plan_settings,
+    read_document,
+    render_document,
+    write_document,
 )
 
 
-def _read(module, path):
-    """Return (text, exists) for the target file."""
-    if not os.path.exists(path):
-        return '', False
-    if os.path.isdir(path):
-        module.fail_json(msg='%s is a directory, not a JSON file' % path, path=path)
+def _read(module, path, shown):
+    """The settings document at path (a regular file of at most home_fs.READ_CAP bytes, never a FIFO or device)."""
+    directory = None
     try:
-        with open(path, 'rb') as handle:
-            raw = handle.read()
-    except (IOError, OSError) as exc:
-        module.fail_json(msg='Cannot read %s: %s' % (path, to_native(exc)), path=path)
-    try:
-        text = raw.decode('utf-8-sig')
-    except UnicodeDecodeError as exc:
-        module.fail_json(msg='%s is not valid JSON: it is not UTF-8 text (byte %d); the file was left untouched'
-                         % (path, exc.start), path=path)
-    return text, True
+        directory = home_fs.open_path_dir(os.path.dirname(os.path.abspath(path)))
+        if directory is None:
+            return SettingsDocument(path)
+        return read_document(directory, os.path.basename(path))
+    except home_fs.UnsafePath as exc:
+        msg = to_native(exc)
+        if shown != path:
+            msg = '%s (%s links to it)' % (msg, shown)
+        module.fail_json(msg=msg, path=shown)
+    except SettingsFileError as exc:
+        module.fail_json(msg=to_native(exc), path=path, line=exc.lineno, column=exc.colno)
+    finally:
+        if directory is not None:
+            directory.close()
+
+
+def _octal_mode(mode):
+    """The mode option as a number when it is one (0600, "0600"); None for symbolic modes."""
+    if isinstance(mode, int):
+        return mode
+    if isinstance(mode, str) and re.match(r'^0?[0-7]{3,4}$', mode):
+        return int(mode, 8)
+    return None
+
+
+def _new_file_mode():
+    umask = os.umask(0o077)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _make_parents(module, directory, file_args):
@@ -277,14 +294,19 @@ def _make_parents(module, directory, file_args):
     return True
 
 
-def _write(module, path, text):
+def _write(module, path, text, mode, replace_link):
+    """Write through the directory descriptor: the final mode from the start, then an atomic rename."""
+    directory = None
     try:
-        tmpfd, tmpfile = tempfile.mkstemp(dir=module.tmpdir)
-        with os.fdopen(tmpfd, 'wb') as handle:
-            handle.write(to_bytes(text, errors='surrogate_or_strict'))
-    except (IOError, OSError):
-        module.fail_json(msg='Unable to create a temporary file for %s' % path, traceback=traceback.format_exc())
-    module.atomic_move(tmpfile, os.path.abspath(path), unsafe_writes=module.params['unsafe_writes'])
+        directory = home_fs.open_path_dir(os.path.dirname(os.path.abspath(path)))
+        if directory is None:
+            module.fail_json(msg='Directory %s of %s does not exist' % (os.path.dirname(path), path), path=path)
+        write_document(directory, os.path.basename(path), text, mode=mode, replace_link=replace_link)
+    except home_fs.UnsafePath as exc:
+        module.fail_json(msg=to_native(exc), path=path, traceback=traceback.format_exc())
+    finally:
+        if directory is not None:
+            directory.close()
 
 
 def run_module(module):
@@ -299,20 +321,16 @@ def run_module(module):
             module.fail_json(msg='remove: %s' % to_native(exc))
 
     result = dict(changed=False, path=target, changed_keys=[])
-    text, exists = _read(module, target)
+    # follow=false reads what the link shows (as before) but replaces the link itself.
+    document = _read(module, os.path.realpath(path) if os.path.islink(path) else target, path)
+    exists = document.exists
     if not exists and params['state'] == 'absent':
         if module._diff:
             result['diff'] = dict(before='', after='', before_header=target, after_header=target)
         module.exit_json(**result)
     if not exists and not params['create']:
         module.fail_json(msg='%s does not exist and create=false' % target, path=target)
-
-    try:
-        before = parse_settings(text)
-    except SettingsParseError as exc:
-        where = '' if exc.lineno is None else ' at line %d column %d' % (exc.lineno, exc.colno)
-        module.fail_json(msg='%s is not valid JSON: %s%s; the file was left untouched' % (target, exc.reason, where),
-                         path=target, line=exc.lineno, column=exc.colno)
+    before = document.data
 
     managed = dict(params['settings'] or {})
     secret = params['secret_settings'] or {}
@@ -321,14 +339,12 @@ def run_module(module):
         managed = plan_settings(managed, secret)[0]
     after, changed_keys = plan_settings(before, managed, params['remove'], params['state'], params['list_merge'])
 
-    indent = params['indent'] if params['indent'] is not None else (detect_indent(text) if exists else DEFAULT_INDENT)
-    trailing_newline = text.endswith('\n') if exists and text.strip() else True
     data_changed = bool(changed_keys) or not exists
-    new_text = dump_settings(after, indent, trailing_newline) if data_changed else text
+    new_text = render_document(document, after, params['indent']) if data_changed else document.raw_text
 
     result['changed_keys'] = changed_keys
     if module._diff:
-        result['diff'] = dict(before=text, after=new_text, before_header=target, after_header=target)
+        result['diff'] = dict(before=document.raw_text, after=new_text, before_header=target, after_header=target)
 
     file_args = module.load_file_common_arguments(params, path=target)
     if data_changed:
@@ -342,7 +358,10 @@ def run_module(module):
         if not module.check_mode:
             if params['backup'] and exists:
                 result['backup_file'] = module.backup_local(target)
-            _write(module, target, new_text)
+            mode = _octal_mode(file_args.get('mode'))
+            if mode is None and not exists:
+                mode = _new_file_mode()
+            _write(module, target, new_text, mode, replace_link=not params['follow'])
         result['changed'] = True
 
     if os.path.exists(target):

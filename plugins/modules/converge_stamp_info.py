@@ -37,12 +37,6 @@ options:
     description: Digest of this run's inputs (P(claude_fleet.bedrock.converge_fingerprint#lookup)).
     type: str
     required: true
-  pins:
-    description:
-      - The model pins of this run (environment variable name to value; an empty value means unset),
-        when the fingerprint leaves the pin variables out. See M(claude_fleet.bedrock.model_pins).
-      - Omit it when the pins are part of the fingerprint.
-    type: dict
 """
 
 EXAMPLES = r"""
@@ -73,13 +67,6 @@ facts:
   returned: always
   type: dict
   sample: {"node_version": "22.11.0", "claude_code_version": "2.1.332"}
-pins_differ:
-  description:
-    - Whether only the model pins differ from the stamp, so that M(claude_fleet.bedrock.model_pins) can
-      bring the host up to date without running the roles.
-  returned: always
-  type: bool
-  sample: false
 paths_checked:
   description: Number of recorded paths probed.
   returned: always
@@ -97,13 +84,12 @@ def main():
         argument_spec=dict(
             path=dict(type='path', default='/var/lib/claude_fleet/converge.json'),
             fingerprint=dict(type='str', required=True, no_log=True),
-            pins=dict(type='dict'),
         ),
         supports_check_mode=True,
     )
     stamp = load(module.params['path'])
-    current, reasons, pins_differ = evaluate(stamp, module.params['fingerprint'], module.params['pins'])
-    module.exit_json(changed=False, current=current, reasons=reasons, pins_differ=pins_differ,
+    current, reasons, _pins_differ = evaluate(stamp, module.params['fingerprint'])
+    module.exit_json(changed=False, current=current, reasons=reasons,
                      facts=(stamp or {}).get('facts') or {}, paths_checked=len((stamp or {}).get('paths') or {}))
 
 

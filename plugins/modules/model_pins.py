@@ -17,9 +17,11 @@ description:
   - It makes exactly the change the settings role would make for the pins (same merge, same key order,
     same JSON format), and only when the stamp still matches O(fingerprint) and every recorded path.
     Otherwise it changes nothing and returns RV(applied=false) so that the roles run.
-  - Each file is read and written with the user and group id of the owner of its directory (the user's
-    C(~/.claude)), atomically, keeping its mode, so a symbolic link cannot make it touch another user's file.
-    A file that is not valid JSON is left untouched and the roles run (and report it).
+  - Each file is reached from its user's home directory (from the user database) one path component at a
+    time, without following symbolic links, and only as the user's own regular file of at most 1 MiB; it
+    is written atomically through its directory, keeping its owner and mode, with the effective user and
+    group id of that user. A symbolic link, FIFO, device or directory anywhere on the way, or a file that
+    is not valid JSON, is left untouched and the roles run (and report it).
 author:
   - claude_fleet maintainers (!UNKNOWN)
 extends_documentation_fragment:
@@ -88,58 +90,32 @@ reasons:
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils import home_fs
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils.claude_settings import (
-    DEFAULT_INDENT, SettingsParseError, detect_indent, dump_settings, parse_settings, plan_settings)
+    SettingsFileError, pin_changes, plan_settings, read_document, render_document, write_document)
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils.converge_stamp import (
     as_user, evaluate, load, probe_all, save)
 
 
-def _owner(path):
-    """uid and gid to act as: the owner of the directory holding the file (the user's ~/.claude).
+def _apply(path, pins, dry_run):
+    """(old text, new text or None when unchanged) for one file, written unless check_mode.
 
-    Not the file's own owner: a link the user planted may point at a file of root's.
+    Raises home_fs.UnsafePath or SettingsFileError: then nothing was written.
     """
-    info = os.lstat(os.path.dirname(path))
-    if info.st_uid == 0:
-        raise ValueError('its directory is owned by root; the settings role handles it')
-    return info.st_uid, info.st_gid
-
-
-def _plan(path, pins):
-    """(real path, old text, new text or None when unchanged) for one file; raises ValueError when unusable."""
-    real = os.path.realpath(path)
-    with open(real, 'r', encoding='utf-8') as handle:
-        text = handle.read()
-    try:
-        before = parse_settings(text)
-    except SettingsParseError as exc:
-        raise ValueError('%s is not valid JSON (%s)' % (real, exc.reason))
-    settings = {'env': {k: v for k, v in pins.items() if v}}
-    remove = [['env', k] for k, v in pins.items() if not v]
-    after, changed = plan_settings(before, settings, remove)
-    if not changed:
-        return real, text, None
-    trailing = text.endswith('\n') if text.strip() else True
-    indent = detect_indent(text) if text.strip() else DEFAULT_INDENT
-    return real, text, dump_settings(after, indent, trailing)
-
-
-def _write(real, text):
-    """Replace real atomically with text, keeping its mode (run as the file's owner)."""
-    mode = os.stat(real).st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(real), prefix='.settings-')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as handle:
-            handle.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, real)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with home_fs.parent_of(path) as (directory, name):
+        with as_user(directory.uid, directory.gid):
+            document = read_document(directory, name)
+            settings, remove = pin_changes(pins)
+            after, changed = plan_settings(document.data, settings, remove)
+            if not changed:
+                return document.raw_text, None
+            new = render_document(document, after)
+            if not dry_run:
+                write_document(directory, name, new)
+            return document.raw_text, new
 
 
 def main():
@@ -159,28 +135,22 @@ def main():
         module.exit_json(**result)
     result['pins_changed'] = sorted(k for k in set(pins) | set(stamp['pins']) if pins.get(k, '') != stamp['pins'].get(k, ''))
 
-    plans = []
-    for path in stamp.get('pin_files') or []:
-        try:
-            uid, gid = _owner(path)
-            with as_user(uid, gid):
-                plans.append((path, uid, gid) + _plan(path, pins))
-        except (OSError, ValueError, KeyError) as exc:
-            result['reasons'] = ['cannot apply the model pins to %s: %s' % (path, exc)]
-            module.exit_json(**result)
-
-    diffs = []
-    for path, uid, gid, real, old, new in plans:
-        if new is None:
-            continue
-        result['files'].append(real)
-        diffs.append(dict(before=old, after=new, before_header=real, after_header=real))
-        if not module.check_mode:
+    # Every file is checked (and planned) before the first one is written: one that cannot take the pins
+    # alone leaves them all to the roles.
+    for dry_run in ([True] if module.check_mode else [True, False]):
+        diffs = []
+        for path in stamp.get('pin_files') or []:
             try:
-                with as_user(uid, gid):
-                    _write(real, new)
-            except OSError as exc:
-                module.fail_json(msg='Could not write the model pins into %s: %s' % (real, exc), files=result['files'])
+                old, new = _apply(path, pins, dry_run)
+            except (home_fs.UnsafePath, SettingsFileError, OSError, KeyError, ValueError) as exc:
+                if dry_run:
+                    result['reasons'] = ['cannot apply the model pins to %s: %s' % (path, exc)]
+                    module.exit_json(**result)
+                module.fail_json(msg='Could not write the model pins into %s: %s' % (path, exc), files=result['files'])
+            if new is not None:
+                if dry_run:
+                    result['files'].append(path)
+                diffs.append(dict(before=old, after=new, before_header=path, after_header=path))
     if not module.check_mode:
         stamp['pins'] = pins
         stamp['paths'].update(probe_all(stamp['pin_files']))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import signal
 import stat
 
 import pytest
@@ -347,3 +348,39 @@ def test_explicit_indent_and_unicode(run, tmp_path):
     path = tmp_path / 's.json'
     run(path=str(path), indent=4, settings={'greeting': 'h\u00e9llo \u2603'})
     assert path.read_text(encoding='utf-8') == '{\n    "greeting": "h\u00e9llo \u2603"\n}\n'
+
+
+@pytest.mark.parametrize('plant, expected', [
+    ('fifo', 'not a regular file: {path} (a FIFO)'),
+    ('dev_zero', 'not a regular file: /dev/zero (a character device) ({path} links to it)'),
+    ('directory', 'not a regular file: {path} (a directory)'),
+])
+def test_a_settings_path_that_is_not_a_regular_file_fails_naming_it_without_blocking(run_fail, tmp_path, plant, expected):
+    path = tmp_path / 'settings.json'
+    if plant == 'fifo':
+        os.mkfifo(path)
+    elif plant == 'dev_zero':
+        path.symlink_to('/dev/zero')
+    else:
+        path.mkdir()
+    signal.alarm(20)  # safety net: a blocking read fails the test instead of hanging the suite
+    try:
+        res = run_fail(path=str(path), settings={'a': '1'})
+    finally:
+        signal.alarm(0)
+    assert res['msg'] == expected.format(path=path)
+    assert os.path.lexists(path) and not path.is_file()
+
+
+def test_a_settings_file_above_the_cap_fails_with_its_size(run_fail, tmp_path):
+    path = _write(tmp_path / 's.json', '{"a": "%s"}\n' % ('x' * (1024 * 1024)))
+    size = path.stat().st_size
+    res = run_fail(path=str(path), settings={'a': '1'})
+    assert res['msg'] == '%s is %d bytes, above the cap of %d' % (path, size, 1024 * 1024)
+
+
+def test_a_utf8_bom_is_kept(run, tmp_path):
+    path = tmp_path / 's.json'
+    path.write_bytes(b'\xef\xbb\xbf{\n  "mine": 1\n}\n')
+    run(path=str(path), settings={'a': '1'})
+    assert path.read_bytes() == b'\xef\xbb\xbf{\n  "mine": 1,\n  "a": "1"\n}\n'

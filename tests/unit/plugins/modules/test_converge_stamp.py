@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import pwd
 import shutil
 import stat
 import tempfile
@@ -17,6 +18,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils import converge_stamp as stamp_utils
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils import home_fs
 from ansible_collections.claude_fleet.bedrock.plugins.modules import converge_stamp, converge_stamp_info, model_pins
 
 MODEL_A = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0'
@@ -47,8 +49,10 @@ NOBODY = 65534
 
 
 @pytest.fixture
-def home():
+def home(monkeypatch):
     """A user's files: settings.json (with user keys), a bashrc, a link into a dotfiles directory.
+
+    The user database gives the owner of the home this directory as its home (model_pins walks from there).
 
     Run as root (as in CI), the home belongs to nobody, under a directory nobody can traverse (not pytest's 0700 one), so that
     model_pins acts as that user, as it does on a workstation.
@@ -70,6 +74,15 @@ def home():
             os.chown(directory, NOBODY, NOBODY)
             for name in files:
                 os.lchown(os.path.join(directory, name), NOBODY, NOBODY)
+    owner = os.stat(root).st_uid
+    real_getpwuid = pwd.getpwuid
+
+    def getpwuid(uid):
+        entry = real_getpwuid(uid)
+        if uid != owner:
+            return entry
+        return pwd.struct_passwd((entry.pw_name, 'x', uid, os.stat(root).st_gid, '', str(root), '/bin/sh'))
+    monkeypatch.setattr(home_fs.pwd, 'getpwuid', getpwuid)
     try:
         yield root
     finally:
@@ -85,8 +98,8 @@ def record(call, tmp_path, home, pins=None, fingerprint=FP1):
     return result
 
 
-def info(call, tmp_path, fingerprint=FP1, pins=None):
-    result = call(converge_stamp_info, path=str(tmp_path / 'state' / 'converge.json'), fingerprint=fingerprint, pins=pins)
+def info(call, tmp_path, fingerprint=FP1):
+    result = call(converge_stamp_info, path=str(tmp_path / 'state' / 'converge.json'), fingerprint=fingerprint)
     assert result['rc'] == 0 and result['changed'] is False, result
     return result
 
@@ -179,12 +192,11 @@ def pins(model, small=''):
 
 def test_only_changed_pins_are_reported_as_such(call, tmp_path, home):
     record(call, tmp_path, home, pins=pins(MODEL_A))
-    assert info(call, tmp_path, pins=pins(MODEL_A))['current'] is True
-    result = info(call, tmp_path, pins=pins(MODEL_B))
-    assert result['current'] is False and result['pins_differ'] is True
-    assert result['reasons'] == ['the model pins changed (ANTHROPIC_MODEL)']
+    stamp = stamp_utils.load(str(tmp_path / 'state' / 'converge.json'))
+    assert stamp_utils.evaluate(stamp, FP1, pins(MODEL_A)) == (True, [], False)
+    assert stamp_utils.evaluate(stamp, FP1, pins(MODEL_B)) == (False, ['the model pins changed (ANTHROPIC_MODEL)'], True)
     (home / '.bashrc').write_text('drift\n')
-    assert info(call, tmp_path, pins=pins(MODEL_B))['pins_differ'] is False
+    assert stamp_utils.evaluate(stamp, FP1, pins(MODEL_B))[2] is False
 
 
 def test_model_pins_rewrites_only_the_pins_keeping_keys_format_and_mode(call, tmp_path, home):
@@ -192,7 +204,7 @@ def test_model_pins_rewrites_only_the_pins_keeping_keys_format_and_mode(call, tm
     settings = home / '.claude' / 'settings.json'
     result = call(model_pins, path=str(tmp_path / 'state' / 'converge.json'), fingerprint=FP1,
                   pins=pins(MODEL_B, small='us.anthropic.claude-haiku-4-5-20251001-v1:0'))
-    assert result['changed'] is True and result['applied'] is True and result['files'] == [str(settings)]
+    assert result['changed'] is True and result['applied'] is True and result['files'] == [str(settings)], result
     assert result['pins_changed'] == ['ANTHROPIC_MODEL', 'ANTHROPIC_SMALL_FAST_MODEL'] and result['facts'] == {'node_version': '22.1.0'}
     data = json.loads(settings.read_text())
     assert list(data) == ['permissions', 'env'] and data['permissions'] == {'allow': ['Bash(ls)']}
@@ -201,7 +213,8 @@ def test_model_pins_rewrites_only_the_pins_keeping_keys_format_and_mode(call, tm
     assert settings.read_text().startswith('{\n    "permissions"'), 'the four-space indent is kept'
     assert stat.S_IMODE(os.stat(settings).st_mode) == 0o600
     # The stamp now carries the pins and the new probe: the host is current.
-    assert info(call, tmp_path, pins=pins(MODEL_B, small='us.anthropic.claude-haiku-4-5-20251001-v1:0'))['current'] is True
+    stamp = stamp_utils.load(str(tmp_path / 'state' / 'converge.json'))
+    assert stamp_utils.evaluate(stamp, FP1, pins(MODEL_B, small='us.anthropic.claude-haiku-4-5-20251001-v1:0'))[0] is True
     # An empty pin removes the key.
     call(model_pins, path=str(tmp_path / 'state' / 'converge.json'), fingerprint=FP1, pins=pins(MODEL_B))
     assert 'ANTHROPIC_SMALL_FAST_MODEL' not in json.loads(settings.read_text())['env']
@@ -268,5 +281,34 @@ def test_model_pins_writes_as_the_owner_and_a_planted_link_cannot_make_root_writ
     data['paths'][str(settings)] = stamp_utils.probe(str(settings))
     stamp_utils.save(str(tmp_path / 'state' / 'converge.json'), data)
     result = call(model_pins, path=str(tmp_path / 'state' / 'converge.json'), fingerprint=FP1, pins=pins(MODEL_A))
-    assert result['applied'] is False and 'Permission denied' in result['reasons'][0], result
+    assert result['applied'] is False and 'settings.json is a symlink' in result['reasons'][0], result
     assert secret.read_text() == '{"env": {}}\n'
+
+
+@pytest.mark.parametrize('plant', ['fifo', 'dev_zero', 'claude_link'])
+def test_model_pins_never_reads_a_planted_fifo_device_or_link_and_leaves_it_to_the_roles(call, tmp_path, home, plant):
+    """The stamp is made to match the planted state, so only model_pins' own checks stand in the way."""
+    record(call, tmp_path, home, pins=pins(MODEL_A))
+    settings = home / '.claude' / 'settings.json'
+    outside = home.parent / 'outside'
+    outside.mkdir()
+    (outside / 'settings.json').write_text('{}\n')
+    settings.unlink()
+    if plant == 'fifo':
+        os.mkfifo(settings)
+        reason = 'not a regular file: %s (a FIFO)' % settings
+    elif plant == 'dev_zero':
+        os.symlink('/dev/zero', settings)
+        reason = 'refusing %s: settings.json is a symlink' % settings
+    else:
+        os.rmdir(home / '.claude')
+        os.symlink(outside, home / '.claude')
+        reason = 'refusing %s: .claude is a symlink' % (home / '.claude')
+    data = json.loads((tmp_path / 'state' / 'converge.json').read_text())
+    for path in data['paths']:
+        data['paths'][path] = stamp_utils.probe(path)
+    stamp_utils.save(str(tmp_path / 'state' / 'converge.json'), data)
+    result = call(model_pins, path=str(tmp_path / 'state' / 'converge.json'), fingerprint=FP1, pins=pins(MODEL_B))
+    assert result['applied'] is False and result['changed'] is False, result
+    assert result['reasons'] == ['cannot apply the model pins to %s: %s' % (settings, reason)]
+    assert (outside / 'settings.json').read_text() == '{}\n'
