@@ -10,28 +10,49 @@ can skip the roles: nothing they would do differs from the last time.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
+import hmac
 import json
 import os
+import secrets
 import stat
 import tempfile
 
-STAMP_FORMAT = 1
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils import home_fs
+
+STAMP_FORMAT = 2
 # Files up to this size are compared by content; larger ones (the node and claude binaries) by
 # size, modification time and inode, which every package manager and installer changes.
 DIGEST_LIMIT = 4 * 1024 * 1024
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, 'O_CLOEXEC', 0)
 
 
-def _digest(path):
-    sha = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(1024 * 1024), b''):
-            sha.update(block)
-    return sha.hexdigest()
+def new_key():
+    """A per-host key for the content digests (kept in the 0600 stamp, never shown)."""
+    return secrets.token_hex(32)
 
 
-def _describe(path, info):
-    """Probe of one inode (already stat'ed)."""
+def _digest(fd, size, key):
+    """HMAC-SHA256 of the first ``size`` bytes of an open file.
+
+    Keyed, so that a digest shown in verbose or diff output cannot be used to guess a secret-bearing
+    file (settings.json, a client key, env.sh) offline. Reads st_size bytes and no more: a file of
+    /proc that claims 0 bytes (a link to /proc/kmsg) is never read, so it cannot block.
+    """
+    mac = hmac.new(key.encode('ascii'), digestmod=hashlib.sha256)
+    left = size
+    while left > 0:
+        block = os.read(fd, min(1024 * 1024, left))
+        if not block:
+            break
+        mac.update(block)
+        left -= len(block)
+    return mac.hexdigest()
+
+
+def _describe(info, opener, key):
+    """Probe of one inode (already stat'ed); ``opener`` opens it for reading (no-follow, non-blocking)."""
     entry = {'mode': '%04o' % stat.S_IMODE(info.st_mode), 'uid': info.st_uid, 'gid': info.st_gid}
     if stat.S_ISDIR(info.st_mode):
         # Not the mtime: Claude Code and the user add files to managed directories all the time.
@@ -40,41 +61,89 @@ def _describe(path, info):
         entry['type'] = 'file'
         entry['size'] = info.st_size
         if info.st_size <= DIGEST_LIMIT:
-            entry['sha256'] = _digest(path)
+            fd = opener()
+            try:
+                opened = os.fstat(fd)
+                if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (info.st_dev, info.st_ino):
+                    raise OSError(errno.EAGAIN, 'it changed while it was probed')
+                entry['hmac'] = _digest(fd, min(opened.st_size, DIGEST_LIMIT), key)
+            finally:
+                os.close(fd)
         else:
             entry['mtime_ns'] = info.st_mtime_ns
             entry['inode'] = info.st_ino
     else:
+        # FIFOs, sockets and devices are never opened.
         entry['type'] = 'other'
     return entry
 
 
-def probe(path):
-    """Describe a path: absent, or its type, mode, owner and content; symbolic links with their target."""
+def _error(exc):
+    return {'exists': None, 'error': getattr(exc, 'strerror', None) or str(exc)}
+
+
+def _probe_link(path, info, key):
+    """A link: its text, and what it points to as seen by the link's owner (never by root for a user's link)."""
+    entry = {'exists': True, 'type': 'link', 'link': os.readlink(path)}
+    try:
+        with as_user(info.st_uid, info.st_gid):
+            target = os.stat(path)
+            entry['target'] = _describe(target, lambda: os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, 'O_CLOEXEC', 0)), key)
+    except OSError:
+        entry['target'] = {'exists': False}
+    return entry
+
+
+def probe(path, key=''):
+    """Describe a path: absent, or its type, mode, owner and keyed content digest; symbolic links with their target.
+
+    A path in a user's home is reached with home_fs (no link followed by root on the way; a linked
+    directory on the way makes the probe an error, which ends the fast path). Only regular files are
+    read, at most DIGEST_LIMIT bytes, never blocking.
+    """
+    try:
+        with home_fs.parent_of(path) as (directory, name):
+            return _probe_at(directory, name, key)
+    except home_fs.UnsafePath as exc:
+        if 'not inside the home directory' not in str(exc):
+            if 'does not exist' in str(exc):
+                return {'exists': False}
+            return _error(exc)
+    except OSError as exc:
+        return _error(exc)
     try:
         info = os.lstat(path)
     except (FileNotFoundError, NotADirectoryError):
         return {'exists': False}
     except OSError as exc:
-        return {'exists': None, 'error': exc.strerror or str(exc)}
+        return _error(exc)
     if stat.S_ISLNK(info.st_mode):
-        entry = {'exists': True, 'type': 'link', 'link': os.readlink(path)}
-        try:
-            entry['target'] = _describe(path, os.stat(path))
-        except OSError:
-            entry['target'] = {'exists': False}
-        return entry
+        return _probe_link(path, info, key)
     entry = {'exists': True}
     try:
-        entry.update(_describe(path, info))
+        entry.update(_describe(info, lambda: os.open(path, _OPEN_FLAGS), key))
     except OSError as exc:
-        return {'exists': None, 'error': exc.strerror or str(exc)}
+        return _error(exc)
     return entry
 
 
-def probe_all(paths):
+def _probe_at(directory, name, key):
+    info = directory.lstat(name)
+    if info is None:
+        return {'exists': False}
+    if stat.S_ISLNK(info.st_mode):
+        return _probe_link(directory.child(name), info, key)
+    entry = {'exists': True}
+    try:
+        entry.update(_describe(info, lambda: os.open(name, _OPEN_FLAGS, dir_fd=directory.fd), key))
+    except OSError as exc:
+        return _error(exc)
+    return entry
+
+
+def probe_all(paths, key=''):
     """Probes of each distinct path, keyed by path."""
-    return {path: probe(path) for path in sorted(set(paths))}
+    return {path: probe(path, key) for path in sorted(set(paths))}
 
 
 def _what_changed(before, after):
@@ -113,7 +182,8 @@ def load(path):
             data = json.load(handle)
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or data.get('format') != STAMP_FORMAT or not isinstance(data.get('paths'), dict):
+    if not isinstance(data, dict) or data.get('format') != STAMP_FORMAT or not isinstance(data.get('paths'), dict) \
+            or not isinstance(data.get('key'), str) or not data['key']:
         return None
     return data
 
@@ -172,7 +242,7 @@ def evaluate(stamp, fingerprint, pins=None):
         return False, ['no usable converge stamp (first converge with this collection, or the stamp was removed)'], False
     if stamp.get('fingerprint') != fingerprint:
         return False, ['the inputs changed since the last converge (variables, controller files, collection or resolved versions)'], False
-    reasons = compare(stamp['paths'], probe_all(stamp['paths']))
+    reasons = compare(stamp['paths'], probe_all(stamp['paths'], stamp['key']))
     if reasons:
         return False, reasons, False
     if pins is not None and stamp.get('pins') != pins:

@@ -133,7 +133,8 @@ class HomeDir(object):
         finally:
             os.close(fd)
 
-    def _refuse_leaf(self, name, allow_link=False):
+    def check_leaf(self, name, allow_link=False):
+        """lstat of an entry (None when missing); raises UnsafePath unless it is the user's regular file."""
         info = self.lstat(name)
         if info is not None and allow_link and stat.S_ISLNK(info.st_mode):
             return None
@@ -151,7 +152,7 @@ class HomeDir(object):
 
         With ``replace_link`` a symbolic link at ``name`` is replaced by the file (the rename does not follow it).
         """
-        old = self._refuse_leaf(name, allow_link=replace_link)
+        old = self.check_leaf(name, allow_link=replace_link)
         if mode is None:
             mode = stat.S_IMODE(old.st_mode) if old is not None else 0o600
         uid = uid if uid is not None else (old.st_uid if old is not None else self.uid)
@@ -190,7 +191,7 @@ class HomeDir(object):
 
     def remove(self, name):
         """Remove a regular file; True when there was one. A link or anything else is refused, not removed."""
-        if self._refuse_leaf(name) is None:
+        if self.check_leaf(name) is None:
             return False
         try:
             os.unlink(name, dir_fd=self.fd)

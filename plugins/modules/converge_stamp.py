@@ -104,16 +104,16 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils.converge_stamp import (
-    STAMP_FORMAT, dump, load, probe_all, save)
+    STAMP_FORMAT, dump, load, new_key, probe_all, save)
 
 _MASK = 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
 
 
 def _shown(data):
-    """The stamp as shown in a diff: everything but the fingerprint."""
+    """The stamp as shown in a diff: everything but the fingerprint and the digest key."""
     if not data:
         return ''
-    return dump(dict(data, fingerprint=_MASK))
+    return dump(dict(data, fingerprint=_MASK, key=_MASK))
 
 
 def main():
@@ -149,8 +149,10 @@ def main():
     stray = sorted(set(module.params['pin_files']) - set(module.params['paths']))
     if stray:
         module.fail_json(msg='pin_files must also be in paths; not in paths: %s' % ', '.join(stray))
-    new = dict(format=STAMP_FORMAT, fingerprint=module.params['fingerprint'],
-               paths=probe_all(module.params['paths']), facts=module.params['facts'],
+    # The digests are keyed with a per-host secret, so the diff shows nothing a secret could be guessed from.
+    key = old['key'] if old else new_key()
+    new = dict(format=STAMP_FORMAT, fingerprint=module.params['fingerprint'], key=key,
+               paths=probe_all(module.params['paths'], key), facts=module.params['facts'],
                pins=module.params['pins'], pin_files=sorted(set(module.params['pin_files'])))
     result['paths_recorded'] = len(new['paths'])
     if old is None or dump(old) != dump(new):

@@ -153,7 +153,7 @@ def main():
                 diffs.append(dict(before=old, after=new, before_header=path, after_header=path))
     if not module.check_mode:
         stamp['pins'] = pins
-        stamp['paths'].update(probe_all(stamp['pin_files']))
+        stamp['paths'].update(probe_all(stamp['pin_files'], stamp['key']))
         try:
             save(module.params['path'], stamp)
         except OSError as exc:

@@ -5,11 +5,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import pathlib
 import pwd
 import shutil
+import signal
 import stat
 import tempfile
 
@@ -105,8 +108,9 @@ def info(call, tmp_path, fingerprint=FP1):
 
 
 def test_probe_describes_files_links_directories_and_absence(home):
-    probes = stamp_utils.probe_all([str(home / '.bashrc'), str(home / '.zshenv'), str(home / '.claude'), str(home / 'nothing')])
-    assert probes[str(home / '.bashrc')]['sha256'] == stamp_utils._digest(str(home / '.bashrc'))
+    probes = stamp_utils.probe_all([str(home / '.bashrc'), str(home / '.zshenv'), str(home / '.claude'), str(home / 'nothing')], 'k' * 64)
+    assert probes[str(home / '.bashrc')]['hmac'] == hmac.new(b'k' * 64, b'# mine\n', hashlib.sha256).hexdigest()
+    assert hashlib.sha256(b'# mine\n').hexdigest() not in json.dumps(probes), 'no plain digest of a file'
     assert probes[str(home / '.zshenv')]['link'] == str(home / 'dotfiles' / 'zshenv')
     assert probes[str(home / '.zshenv')]['target']['type'] == 'file'
     owner = os.stat(home / '.claude')
@@ -120,7 +124,7 @@ def test_large_files_are_compared_by_size_mtime_and_inode(tmp_path, monkeypatch)
     big = tmp_path / 'node'
     big.write_bytes(b'0123456789')
     probe = stamp_utils.probe(str(big))
-    assert 'sha256' not in probe and probe['size'] == 10 and probe['mtime_ns'] == os.stat(big).st_mtime_ns
+    assert 'hmac' not in probe and probe['size'] == 10 and probe['mtime_ns'] == os.stat(big).st_mtime_ns
 
 
 def test_record_writes_a_private_stamp_and_an_unchanged_stamp_is_not_rewritten(call, tmp_path, home):
@@ -239,7 +243,7 @@ def test_model_pins_leaves_everything_to_the_roles_when_more_than_the_pins_diffe
         # Same probe as recorded would be impossible: rewrite the stamp's probe so that only the pins differ.
         settings.write_text('{"env": ')
         data = json.loads((tmp_path / 'state' / 'converge.json').read_text())
-        data['paths'][str(settings)] = stamp_utils.probe(str(settings))
+        data['paths'][str(settings)] = stamp_utils.probe(str(settings), data['key'])
         stamp_utils.save(str(tmp_path / 'state' / 'converge.json'), data)
     elif situation == 'other-drift':
         (home / '.bashrc').write_text('drift\n')
@@ -278,7 +282,7 @@ def test_model_pins_writes_as_the_owner_and_a_planted_link_cannot_make_root_writ
     os.symlink(secret, settings)
     os.lchown(settings, NOBODY, NOBODY)
     data = json.loads((tmp_path / 'state' / 'converge.json').read_text())
-    data['paths'][str(settings)] = stamp_utils.probe(str(settings))
+    data['paths'][str(settings)] = stamp_utils.probe(str(settings), data['key'])
     stamp_utils.save(str(tmp_path / 'state' / 'converge.json'), data)
     result = call(model_pins, path=str(tmp_path / 'state' / 'converge.json'), fingerprint=FP1, pins=pins(MODEL_A))
     assert result['applied'] is False and 'settings.json is a symlink' in result['reasons'][0], result
@@ -306,9 +310,62 @@ def test_model_pins_never_reads_a_planted_fifo_device_or_link_and_leaves_it_to_t
         reason = 'refusing %s: .claude is a symlink' % (home / '.claude')
     data = json.loads((tmp_path / 'state' / 'converge.json').read_text())
     for path in data['paths']:
-        data['paths'][path] = stamp_utils.probe(path)
+        data['paths'][path] = stamp_utils.probe(path, data['key'])
     stamp_utils.save(str(tmp_path / 'state' / 'converge.json'), data)
     result = call(model_pins, path=str(tmp_path / 'state' / 'converge.json'), fingerprint=FP1, pins=pins(MODEL_B))
     assert result['applied'] is False and result['changed'] is False, result
     assert result['reasons'] == ['cannot apply the model pins to %s: %s' % (settings, reason)]
     assert (outside / 'settings.json').read_text() == '{}\n'
+
+
+@pytest.mark.parametrize('plant', ['kmsg', 'fifo', 'dev_zero'])
+def test_probes_never_read_a_fifo_a_device_or_a_proc_file_behind_a_link(home, plant):
+    """~/.bash_login -> /proc/kmsg blocked the root-side probe; now nothing but a regular file's st_size bytes is read."""
+    target = home / '.bash_login'
+    if plant == 'kmsg':
+        if not os.path.exists('/proc/kmsg'):
+            pytest.fail('/proc/kmsg is missing: this test needs a Linux /proc')
+        os.symlink('/proc/kmsg', target)
+    elif plant == 'fifo':
+        os.mkfifo(target)
+    else:
+        os.symlink('/dev/zero', target)
+    if os.geteuid() == 0:
+        os.lchown(target, NOBODY, NOBODY)
+    signal.alarm(20)  # safety net: a blocking probe fails the test instead of hanging the suite
+    try:
+        entry = stamp_utils.probe(str(target), 'k' * 64)
+    finally:
+        signal.alarm(0)
+    assert entry['exists'] is True
+    if plant == 'fifo':
+        assert entry['type'] == 'other' and 'hmac' not in entry
+    else:
+        assert entry['type'] == 'link' and entry['link'] == ('/proc/kmsg' if plant == 'kmsg' else '/dev/zero')
+        # The link's target is looked at as the link's owner: /proc/kmsg (root only) is not opened at all.
+        assert 'hmac' not in entry['target']
+        if plant == 'dev_zero':
+            assert entry['target']['type'] == 'other'
+
+
+def test_a_linked_directory_on_the_way_is_an_error_not_followed(home):
+    outside = home.parent / 'outside'
+    outside.mkdir()
+    (outside / 'settings.json').write_text('{}\n')
+    shutil.rmtree(home / '.claude')
+    os.symlink(outside, home / '.claude')
+    entry = stamp_utils.probe(str(home / '.claude' / 'settings.json'), 'k' * 64)
+    assert entry == {'exists': None, 'error': 'refusing %s: .claude is a symlink' % (home / '.claude')}
+
+
+def test_the_record_diff_shows_neither_the_key_nor_a_plain_digest(call, tmp_path, home):
+    paths = [str(home / '.claude' / 'settings.json'), str(home / '.bashrc')]
+    result = call(converge_stamp, diff=True, path=str(tmp_path / 'state' / 'converge.json'), fingerprint=FP1, paths=paths)
+    shown = json.dumps(result)
+    key = json.loads((tmp_path / 'state' / 'converge.json').read_text())['key']
+    assert len(key) == 64 and key not in shown
+    for path in paths:
+        assert hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest() not in shown
+    assert stat.S_IMODE(os.stat(tmp_path / 'state' / 'converge.json').st_mode) == 0o600
+    again = call(converge_stamp, diff=True, path=str(tmp_path / 'state' / 'converge.json'), fingerprint=FP1, paths=paths)
+    assert again['changed'] is False, 'the key is kept: an unchanged host keeps its stamp byte for byte'
