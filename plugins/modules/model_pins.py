@@ -89,8 +89,6 @@ reasons:
   elements: str
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils import home_fs
