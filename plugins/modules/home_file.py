@@ -20,7 +20,7 @@ description:
     and the reason, and is left as it is.
   - The file is written to a new temporary file in the same directory, with its owner and mode set before
     any content, fsync'ed and renamed into place through the directory descriptor.
-  - The module never blocks on what it finds: FIFOs and devices are never opened for reading.
+  - The module never blocks on what it finds; FIFOs and devices are never opened for reading.
 author:
   - claude_fleet maintainers (!UNKNOWN)
 extends_documentation_fragment:
