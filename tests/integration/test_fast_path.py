@@ -94,7 +94,7 @@ def test_the_stamp_covers_every_file_a_fresh_converge_writes(fleet):
     missing = [p for p in written if p not in recorded]
     assert missing == [], "files the converge wrote that the stamp does not probe: %s" % missing
     assert recorded["/opt/nodejs/current"]["type"] == "link"
-    assert any(p.endswith("/claude-code/package.json") and v.get("sha256") for p, v in recorded.items())
+    assert any(p.endswith("/claude-code/package.json") and v.get("hmac") for p, v in recorded.items())
 
 
 def test_a_rerun_skips_the_roles_in_one_call_and_changes_nothing(fleet):
