@@ -30,7 +30,8 @@ description:
 options:
   _input:
     description:
-      - The model references, either a list or a dictionary (name to reference, as in C(claude_fleet_bedrock_models)).
+      - The model references, either a list or a dictionary (name to reference, as in C(claude_fleet_bedrock_models)),
+        in any form a pin takes (see P(claude_fleet.bedrock.bedrock_pin_errors#filter)); Claude Code's C([1m]) suffix is dropped.
       - An element can also be one of the RV(claude_fleet.bedrock.model_access_info#module:references) results, which
         carry the resolved profile regions and the foundation models of application inference profiles.
       - Application inference profile ARNs must be given that way (resolved), because their model cannot be read from the ARN.
@@ -137,11 +138,13 @@ def bedrock_iam_policy(data, region, account="*", profile_regions=None, include_
 
     for element in _elements(data):
         resolved = element if isinstance(element, Mapping) else None
-        reference = str(resolved.get("reference", "")) if resolved else str(element).strip()
-        parsed = parse_reference(reference)
+        configured = str(resolved.get("reference", "")) if resolved else str(element).strip()
+        parsed = parse_reference(configured)
         kind = parsed["kind"]
         if kind == "invalid":
-            raise AnsibleFilterError(f"bedrock_iam_policy: {reference!r} is not a Bedrock model id, inference profile id or ARN")
+            raise AnsibleFilterError(f"bedrock_iam_policy: {configured!r} is not a Bedrock model id, inference profile id or ARN")
+        # IAM resources never carry Claude Code's [1m] suffix.
+        reference = parsed["identifier"]
         profile = (resolved or {}).get("profile") or {}
         member_ids = list(profile.get("model_ids") or [])
         member_regions = list(profile.get("regions") or [])
@@ -165,7 +168,7 @@ def bedrock_iam_policy(data, region, account="*", profile_regions=None, include_
             )
         if not member_regions:
             profile_id = reference.rsplit("/", 1)[-1]
-            member_regions = list(profile_regions.get(reference) or profile_regions.get(profile_id) or ["*"])
+            member_regions = list(profile_regions.get(configured) or profile_regions.get(reference) or profile_regions.get(profile_id) or ["*"])
         for model_id in member_ids:
             for member_region in sorted(set(member_regions)):
                 _add(models, foundation_model_arn(model_id, member_region, partition))

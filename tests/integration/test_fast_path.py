@@ -4,7 +4,8 @@
 
 A re-run whose inputs and managed files are unchanged skips the roles in one call per host; any
 drift in a managed file, any input change, selected tags, or a removed stamp runs the roles again.
-The first test proves the stamp covers every file a fresh converge writes.
+The first test proves the stamp covers every file a fresh converge writes. The model changes go
+from the fleet's unsuffixed id to a dated one and back.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import re
 import time
 
 import pytest
+import yaml
 
 from reliability_helpers import SANDBOX_SKIPS, Fleet
 from reliability_helpers import Testbed as LoopbackTestbed
@@ -21,7 +23,11 @@ from reliability_helpers import Testbed as LoopbackTestbed
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow, *SANDBOX_SKIPS]
 
 STAMP = "/var/lib/claude_fleet/converge.json"
-MODEL_B = "us.anthropic.claude-opus-4-5-20251101-v1:0"
+with open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "group_vars", "workstations.yml"), encoding="utf-8") as _handle:
+    # The test fleet pins today's ids, without a date/version suffix.
+    MODEL_A = yaml.safe_load(_handle)["claude_fleet_bedrock_model"]
+# A dated id with its -vN:M suffix: the model changes go from one id style to the other and back.
+MODEL_B = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 SMOKE_OFF = {"claude_fleet_smoke_enabled": False}
 FAST_CALL = "claude_fleet.bedrock._stamp : Fast path | Compare the workstation with its last converge and write new model pins"
 # Trees a fresh converge writes that the stamp covers by a probe of their version-defining file
@@ -178,6 +184,26 @@ def test_after_a_model_change_each_users_claude_reaches_bedrock_with_the_new_mod
         handle.seek(start)
         streams = [e for e in map(json.loads, handle.read().splitlines()) if e.get("operation") == "InvokeModelWithResponseStream"]
     assert len(streams) >= 3 and {e["model_id"] for e in streams} == {MODEL_B}
+
+
+def test_a_model_change_back_to_an_unsuffixed_id_in_one_call(fleet):
+    host = fleet.hosts[0]
+    assert not MODEL_A.endswith(":0") and MODEL_B.endswith("-v1:0")
+    log = os.path.join(fleet.testbed.state, "emulator.log")
+    start = os.path.getsize(log)
+    output, recap = run(fleet, "model-back", extra={"claude_fleet_smoke_enabled": True}, verbosity=1)
+    assert '"pins_changed": ["ANTHROPIC_MODEL"]' in output
+    assert changed_tasks(output, host) == {FAST_CALL}
+    assert recap["changed"] == 1 and role_tasks_ran(output) == set()
+    row = report(fleet, "model-back")[host]
+    assert row["model"] == MODEL_A and row["fast_path"] is True
+    for user in ("alice", "bob", "carol"):
+        assert json.loads(fleet.get(host, "/home/%s/.claude/settings.json" % user))["env"]["ANTHROPIC_MODEL"] == MODEL_A
+    assert sorted((s["user"], s["status"]) for s in row["smoke"]) == [("alice", "passed"), ("bob", "passed"), ("carol", "passed")]
+    with open(log, encoding="utf-8") as handle:
+        handle.seek(start)
+        streams = [e for e in map(json.loads, handle.read().splitlines()) if e.get("operation") == "InvokeModelWithResponseStream"]
+    assert len(streams) >= 3 and {e["model_id"] for e in streams} == {MODEL_A}
 
 
 def test_pins_shared_with_the_shell_make_a_model_change_run_the_roles(fleet):

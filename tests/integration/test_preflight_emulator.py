@@ -21,6 +21,16 @@ BIN = os.path.dirname(sys.executable)
 SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0"
 OPUS = "anthropic.claude-opus-4-6-v1"
+# Today's ids: no date/version suffix.
+OPUS55 = "anthropic.claude-opus-5-5"
+SONNET55 = "anthropic.claude-sonnet-5-5"
+HAIKU55 = "anthropic.claude-haiku-5-5"
+APP_OPUS55 = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/fleetopus55"
+APP_PROFILES = {"application_profiles": [
+    {"id": "fleetsonnet45a", "name": "fleet-sonnet-4-5", "description": "Fleet profile for Claude Sonnet 4.5", "region": "us-east-1",
+     "source": f"us.{SONNET}"},
+    {"id": "fleetopus55", "name": "fleet-opus-5-5", "description": "Fleet profile for Claude Opus 5.5", "region": "us-east-1",
+     "source": f"us.{OPUS55}"}]}
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # the emulator's documented test key, not a real one
 MODELS = {"primary": f"us.{SONNET}", "sonnet": f"us.{SONNET}", "haiku": f"us.{HAIKU}"}
@@ -180,7 +190,8 @@ def test_legacy_model_names_the_newest_active_model_of_its_family(tmp_path, emul
     _proc, result = run_preflight(tmp_path, server, extra={"claude_fleet_preflight_fail": False})
     ref = reference(result, f"us.{SONNET}")
     assert ref["status"] == "legacy" and not ref["usable"]
-    assert "us.anthropic.claude-sonnet-4-20250514-v1:0" in ref["remedy"]
+    # The successor of a dated id is the newest generation, which has no date suffix.
+    assert f"successor): us.{SONNET55}." in ref["remedy"]
     _proc, allowed = run_preflight(tmp_path, server, extra={"claude_fleet_preflight_fail": False, "claude_fleet_preflight_allow_legacy": True})
     assert allowed["usable"] is True
 
@@ -354,3 +365,61 @@ def test_controller_play_groups_the_workstations(tmp_path, emulator):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert sorted((t["region"], t["hosts"]) for t in result["targets"]) == [("eu-west-1", 1), ("us-east-1", 2)]
     assert result["usable"] is False and server.counters()["total"] == result["aws_calls"]
+
+
+# --- today's model vocabulary and the model policy ------------------------------------------------
+
+
+def test_current_unsuffixed_ids_and_the_1m_suffix_pass(tmp_path, emulator):
+    server = emulator()
+    models = {"primary": f"us.{OPUS55}[1m]", "opus": f"us.{OPUS55}", "sonnet": f"global.{SONNET55}", "haiku": f"us.{HAIKU55}",
+              "fable": "us.anthropic.claude-fable-5-2"}
+    proc, result = run_preflight(tmp_path, server, models=models, extra={"claude_fleet_preflight_invoke": True})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert {r["reference"]: r["status"] for r in result["targets"][0]["references"]} == {ref: "ok" for ref in models.values()}
+    log = server.counters()
+    assert log["operations"]["InvokeModel"] == len(models)
+    # AWS never sees the [1m] suffix: both pins of Opus 5.5 resolve the same profile.
+    assert reference(result, f"us.{OPUS55}[1m]")["regions"] == reference(result, f"us.{OPUS55}")["regions"] == ["us-east-1", "us-east-2", "us-west-2"]
+
+
+def test_legacy_opus_4_6_proposes_opus_5_5(tmp_path, emulator):
+    server = emulator()
+    _proc, result = run_preflight(tmp_path, server, models={"opus": f"us.{OPUS}"}, extra={"claude_fleet_preflight_fail": False})
+    ref = reference(result, f"us.{OPUS}")
+    assert ref["status"] == "legacy"
+    assert f"successor): us.{OPUS55}." in ref["remedy"]
+
+
+def test_a_model_named_only_in_available_models_without_access_fails_before_any_change(tmp_path, emulator):
+    server = emulator(overrides={"access": {SONNET55: "DENIED"}})
+    marker = tmp_path / "changed"
+    playbook = PLAYBOOK + f"""
+- name: A workstation change that must not happen
+  hosts: workstations
+  gather_facts: false
+  tasks:
+    - name: Change
+      ansible.builtin.file:
+        path: {marker}
+        state: touch
+        mode: "0600"
+"""
+    proc, result = run_preflight(tmp_path, server, models={"primary": f"us.{OPUS55}"}, playbook_text=playbook,
+                                 extra={"claude_fleet_bedrock_available_models": ["opus", f"us.{SONNET55}"]})
+    assert proc.returncode != 0
+    assert result is None and not marker.exists()
+    assert "Amazon Bedrock is not usable for Claude Code" in proc.stdout
+    assert f"availableModels[1] (us.{SONNET55}): The caller is not authorized to use {SONNET55} in us-east-1" in proc.stdout
+
+
+def test_model_overrides_profiles_are_checked_like_pins(tmp_path, emulator):
+    server = emulator(overrides=APP_PROFILES)
+    missing = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/nosuchprofile"
+    _proc, result = run_preflight(tmp_path, server, models={"primary": f"us.{OPUS55}"},
+                                  extra={"claude_fleet_preflight_fail": False,
+                                         "claude_fleet_bedrock_model_overrides": {"claude-opus-5-5": APP_OPUS55, "claude-sonnet-5-5": missing}})
+    assert reference(result, APP_OPUS55)["status"] == "ok" and reference(result, APP_OPUS55)["names"] == ["modelOverrides[claude-opus-5-5]"]
+    assert reference(result, missing)["status"] == "not_found"
+    assert result["failed_references"] == [missing]
+    assert any(r.startswith(f"modelOverrides[claude-sonnet-5-5] ({missing}): Inference profile") for r in result["remedies"])
