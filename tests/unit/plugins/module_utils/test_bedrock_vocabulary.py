@@ -228,7 +228,7 @@ def test_model_policy_accepts_aliases_and_checks_bedrock_references():
     (["opus", ""], False, {}, "settings_available_models[1] must be a non-empty string"),
     ([], True, {}, "settings_enforce_available_models has no effect without settings_available_models"),
     ([], "yes", {}, "settings_enforce_available_models must be true or false"),
-    ([], False, {"claude-opus-5-5": "arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/abc"}, 
+    ([], False, {"claude-opus-5-5": "arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/abc"},
      "settings_model_overrides[claude-opus-5-5] \"arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/abc\" is an inference profile"
      " of region eu-west-1"),
     ([], False, {"us.anthropic.claude-opus-5-5": APP}, 'settings_model_overrides key "us.anthropic.claude-opus-5-5" is not an Anthropic model id'),
