@@ -40,7 +40,7 @@ def pin(value, region="us-east-1", option="settings_model"):
     ("claude-best", "invalid", "claude-best", None, None, False),
     ("ca.anthropic.claude-opus-5-5", "foundation_model", "ca.anthropic.claude-opus-5-5", "ca.anthropic.claude-opus-5-5", None, False),
     ("us.anthropic", "invalid", "us.anthropic", None, None, False),
-    (f"arn:aws:bedrock:us-east-1:12345:inference-profile/x", "invalid", "arn:aws:bedrock:us-east-1:12345:inference-profile/x", None, None, False),
+    ("arn:aws:bedrock:us-east-1:12345:inference-profile/x", "invalid", "arn:aws:bedrock:us-east-1:12345:inference-profile/x", None, None, False),
     ("[1m]", "invalid", "", None, None, True),
 ])
 def test_parse_reference_reads_every_form(reference, kind, identifier, model_id, prefix, one_m):
@@ -98,7 +98,7 @@ def test_pins_claude_code_accepts_pass(value, region):
 
 @pytest.mark.parametrize("value", [
     "gpt-4", "claude-sonnet-4-5", "sonnet", "us.anthropic", "xx.anthropic.claude-x", "ca.anthropic.claude-opus-5-5",
-    "anthropic.claude-sonnet 4", "arn:aws:s3:::bucket", f"arn:aws:bedrock:us-east-1:12345:inference-profile/x",
+    "anthropic.claude-sonnet 4", "arn:aws:s3:::bucket", "arn:aws:bedrock:us-east-1:12345:inference-profile/x",
     " us.anthropic.claude-sonnet-5-5", "us.anthropic.claude-sonnet-5-5\n", "amazon.nova-lite-v1:0", "us.anthropic.claude-opus-5-5[2m]",
     "us.anthropic.claude-opus-5-5[1m][1m]", "[1m]",
 ])
