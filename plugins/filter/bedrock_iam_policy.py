@@ -60,6 +60,25 @@ options:
     description: Add the AWS Marketplace subscription actions, restricted to calls made by Bedrock.
     type: bool
     default: true
+  endpoint:
+    description:
+      - The Bedrock endpoint the fleet calls (C(claude_fleet_bedrock_endpoint)).
+      - V(runtime) writes the bedrock-runtime policy described above.
+      - V(mantle) writes the Amazon Bedrock (Mantle) policy instead. C(bedrock-mantle:CreateInference) and
+        C(bedrock-mantle:GetProject) on the account's projects (C(arn:aws:bedrock-mantle:REGION:ACCOUNT:project/*)), and
+        C(bedrock-mantle:ListProjects) and C(bedrock-mantle:ListTagsForResources) on C(*), as the Amazon Bedrock user guide
+        (Making inference requests, bedrock-mantle endpoint) and the AWS managed policy C(AmazonBedrockMantleInferenceAccess) list them.
+        Mantle authorizes per project, not per model, so the model ids are only checked (no geo prefix, no version suffix, no ARN).
+        O(include_check_actions) and O(include_marketplace) do not apply.
+    type: str
+    choices: [runtime, mantle]
+    default: runtime
+  include_bearer_token:
+    description:
+      - With O(endpoint=mantle), also allow C(bedrock-mantle:CallWithBearerToken), which Amazon Bedrock API keys
+        (C(AWS_BEARER_TOKEN_BEDROCK), auth method C(api_key)) need.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -71,6 +90,13 @@ EXAMPLES = r"""
       {{ claude_fleet_bedrock_models
          | claude_fleet.bedrock.bedrock_iam_policy(region='us-east-1', account='123456789012')
          | ansible.builtin.to_nice_json }}
+
+- name: The policy for a fleet on Amazon Bedrock (Mantle) whose developers use API keys
+  ansible.builtin.debug:
+    msg: >-
+      {{ ['anthropic.claude-opus-5-5', 'anthropic.claude-haiku-4-5']
+         | claude_fleet.bedrock.bedrock_iam_policy(region='us-east-1', account='123456789012', endpoint='mantle',
+                                                   include_bearer_token=true) }}
 
 - name: Exact destination regions and application profiles, from a model_access_info result
   ansible.builtin.debug:
@@ -97,6 +123,7 @@ _value:
           - arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0
 """
 
+import re
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
@@ -127,8 +154,51 @@ def _elements(data):
     raise AnsibleFilterError(f"bedrock_iam_policy expects a list or a dict of model references, got {type(data).__name__}")
 
 
-def bedrock_iam_policy(data, region, account="*", profile_regions=None, include_check_actions=False, include_marketplace=True):
+# Amazon Bedrock (Mantle). Sources: the Amazon Bedrock user guide, "Making inference requests" (bedrock-mantle endpoint:
+# CreateInference, GetProject, ListProjects, ListTagsForResources), the AWS managed policy AmazonBedrockMantleInferenceAccess
+# (CreateInference on arn:aws:bedrock-mantle:*:*:project/*, CallWithBearerToken on *) and the Service Authorization Reference
+# for the service prefix bedrock-mantle (project resource type; no model-level resource or condition key).
+MANTLE_PROJECT_ACTIONS = ["bedrock-mantle:CreateInference", "bedrock-mantle:GetProject"]
+MANTLE_LIST_ACTIONS = ["bedrock-mantle:ListProjects", "bedrock-mantle:ListTagsForResources"]
+MANTLE_BEARER_ACTION = "bedrock-mantle:CallWithBearerToken"
+_MANTLE_MODEL_RE = re.compile(r"^anthropic\.(?![a-z0-9-]*-(\d{8}|v\d+)$)[a-z0-9-]+$")
+
+
+def mantle_iam_policy(data, region, account="*", include_bearer_token=False):
+    """The Amazon Bedrock (Mantle) policy for the model ids in ``data`` (bedrock_iam_policy with endpoint=mantle)."""
+    if not region:
+        raise AnsibleFilterError("bedrock_iam_policy: region is required")
+    references = []
+    for element in _elements(data):
+        reference = str(element.get("reference", "")) if isinstance(element, Mapping) else str(element).strip()
+        # The [1m] (1M context) suffix is a CLI choice, not part of the id AWS sees.
+        model_id = reference[:-4] if reference.endswith("[1m]") else reference
+        if not _MANTLE_MODEL_RE.match(model_id):
+            raise AnsibleFilterError(
+                f"bedrock_iam_policy: {reference!r} is not a model id Amazon Bedrock (Mantle) serves "
+                "(anthropic.<model> without geo prefix, version suffix or ARN, for example anthropic.claude-sonnet-4-5)"
+            )
+        _add(references, model_id)
+    if not references:
+        raise AnsibleFilterError("bedrock_iam_policy: no model reference given")
+    partition = partition_for_region(region)
+    statements = [
+        {"Sid": "ClaudeCodeMantleInference", "Effect": "Allow", "Action": list(MANTLE_PROJECT_ACTIONS),
+         "Resource": f"arn:{partition}:bedrock-mantle:{region}:{account or '*'}:project/*"},
+        {"Sid": "ClaudeCodeMantleList", "Effect": "Allow", "Action": list(MANTLE_LIST_ACTIONS), "Resource": "*"},
+    ]
+    if include_bearer_token:
+        statements.append({"Sid": "ClaudeCodeMantleApiKeys", "Effect": "Allow", "Action": [MANTLE_BEARER_ACTION], "Resource": "*"})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def bedrock_iam_policy(data, region, account="*", profile_regions=None, include_check_actions=False, include_marketplace=True,
+                       endpoint="runtime", include_bearer_token=False):
     """Return the least-privilege IAM policy document for ``data`` (see DOCUMENTATION)."""
+    if endpoint == "mantle":
+        return mantle_iam_policy(data, region, account, include_bearer_token)
+    if endpoint != "runtime":
+        raise AnsibleFilterError(f"bedrock_iam_policy: endpoint must be runtime or mantle, got {endpoint!r}")
     if not region:
         raise AnsibleFilterError("bedrock_iam_policy: region is required")
     account = str(account or "*")
