@@ -17,7 +17,7 @@ export PYTHONPATH := $(ROOT)/tests/emulator:$(BUILD)/collections
 	bench bench-sandbox bench-emulator bench-install emulator sandbox-image test-install test-reliability clean
 
 help:
-	@echo "make demo   - Bedrock emulator + 3 sandbox workstations + setup.yml + fleet report"
+	@echo "make demo   - Bedrock emulator + 3 sandbox workstations + setup.yml + fleet report (ENDPOINT=mantle: on Amazon Bedrock (Mantle))"
 	@echo "make test   - lint, changelog, sanity, units, integration, reliability (CI part), molecule, build, galaxy-importer (what CI runs)"
 
 $(VENV)/.stamp: requirements/dev.txt requirements/constraints.txt
@@ -101,13 +101,14 @@ test: venv deps collection-link
 	@echo "make test: lint, changelog, sanity, units, integration, reliability, molecule, build and galaxy-importer passed"
 
 DEMO := $(BUILD)/demo
+# make demo ENDPOINT=mantle: the same fleet on Amazon Bedrock (Mantle) (tests/mantle.yml over tests/group_vars).
 demo: venv deps collection-link
 	@mkdir -p $(DEMO)/inventory
 	$(PY) tests/services/testbed.py up --state $(DEMO)/state
 	tests/sandbox/fleet up --name demo --release bookworm --count 3 --inventory $(DEMO)/inventory/hosts.yml
 	@ln -sfn $(ROOT)/tests/group_vars $(DEMO)/inventory/group_vars
 	CLAUDE_FLEET_TEST_STATE=$(DEMO)/state $(BIN)/ansible-playbook -i $(DEMO)/inventory playbooks/setup.yml \
-	  -e claude_fleet_report_dir=$(DEMO)/fleet-report
+	  -e claude_fleet_report_dir=$(DEMO)/fleet-report $(if $(filter mantle,$(ENDPOINT)),-e @tests/mantle.yml)
 	@echo; cat $(DEMO)/fleet-report/fleet-report.md
 	@echo; echo "Report: $(DEMO)/fleet-report/fleet-report.{json,md}; emulator log: $(DEMO)/state/emulator.log"
 	@echo "Re-run: CLAUDE_FLEET_TEST_STATE=$(DEMO)/state ansible-playbook -i $(DEMO)/inventory playbooks/setup.yml; tear down: make demo-down"

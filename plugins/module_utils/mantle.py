@@ -86,7 +86,7 @@ class MantleCaller:
 
     def call(self, method: str, path: str, payload: dict | None = None) -> tuple[int, dict[str, str], t.Any]:
         """(status, headers, decoded JSON or None). Transport errors are status 0 with the reason in the body."""
-        from botocore.exceptions import HTTPClientError  # pylint: disable=import-outside-toplevel
+        from botocore.exceptions import BotoCoreError  # pylint: disable=import-outside-toplevel
 
         body = json.dumps(payload).encode("utf-8") if payload is not None else None
         attempt = 0
@@ -94,7 +94,7 @@ class MantleCaller:
             self.calls += 1
             try:
                 status, headers, raw = self._send_once(method, path, body)
-            except HTTPClientError as exc:
+            except BotoCoreError as exc:  # connection refused, TLS failure, timeout
                 status, headers, raw = 0, {}, json.dumps({"error": {"type": "connection_error", "message": str(exc)}}).encode("utf-8")
             if status not in RETRY_STATUSES and status != 0 or attempt >= self.retries:
                 break

@@ -17,7 +17,7 @@ description:
     C(POST {base_url}/v1/messages), the probe Claude Code itself sends at start-up when C(CLAUDE_CODE_USE_MANTLE=1).
     This costs one billed output token per model.
   - Requests are signed with botocore's SigV4 signer for the service name C(bedrock-mantle) (what Claude Code signs with),
-    or carry O(bearer_token) (an Amazon Bedrock API key) as C(Authorization: Bearer). botocore has no C(bedrock-mantle)
+    or carry O(bearer_token) (an Amazon Bedrock API key) as a bearer C(Authorization) header. botocore has no C(bedrock-mantle)
     service model to call instead.
   - Each model gets a RV(references[].status) and, when it is not usable, a remedy in plain words (the IAM actions and
     resource to allow, the model to enable, the Mantle id to pin instead of a bedrock-runtime id).
@@ -107,18 +107,40 @@ references:
   type: list
   elements: dict
   contains:
-    reference: {description: The configured value., type: str, returned: always}
-    names: {description: The names that use it., type: list, elements: str, returned: always}
-    model_id: {description: The id sent to Mantle (C([1m]) stripped); null when Mantle cannot serve the reference., type: str, returned: always}
+    reference:
+      description: The configured value.
+      type: str
+      returned: always
+    names:
+      description: The names that use it.
+      type: list
+      elements: str
+      returned: always
+    model_id:
+      description: The id sent to Mantle (without a C([1m]) suffix); null when Mantle cannot serve the reference.
+      type: str
+      returned: always
     status:
       description: C(ok), C(invalid_reference), C(access_denied), C(use_case_form_required), C(not_found), C(credentials_invalid),
         C(unreachable), C(throttled) or C(error).
       type: str
       returned: always
-    usable: {description: Whether the model answered., type: bool, returned: always}
-    http_status: {description: HTTP status of the probe (0 when Mantle could not be reached)., type: int, returned: always}
-    error_code: {description: The AWS error code (x-amzn-ErrorType) or Anthropic error type., type: str, returned: always}
-    remedy: {description: What to do, or null., type: str, returned: always}
+    usable:
+      description: Whether the model answered.
+      type: bool
+      returned: always
+    http_status:
+      description: HTTP status of the probe (0 when Mantle could not be reached).
+      type: int
+      returned: always
+    error_code:
+      description: The AWS error code (x-amzn-ErrorType) or Anthropic error type.
+      type: str
+      returned: always
+    remedy:
+      description: What to do, or null.
+      type: str
+      returned: always
 caller_identity:
   description: Account, ARN and user id of the caller (with O(caller_identity=true)).
   returned: always
@@ -214,7 +236,8 @@ def main():
         sts = bedrock_clients(module, stats, ["sts"])["sts"]
         try:
             identity = get_caller_identity(sts)
-        except Exception as exc:  # pylint: disable=broad-except  (any failure becomes a remedy, never a traceback)
+        # Any failure becomes a remedy, never a traceback.
+        except Exception as exc:  # pylint: disable=broad-except
             code = error_code(exc)
             status = "credentials_invalid" if code in ("InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "NoCredentialsError",
                                                        "UnrecognizedClientException") else "error"

@@ -94,7 +94,7 @@ def test_sigv4_json_message(emu, path):
 
 def test_full_model_id_is_accepted(emu):
     model = anthropic_models(emu)[0]
-    status, _, raw = call(emu, body=message(full_id(emu, model)))
+    status, dummy_headers, raw = call(emu, body=message(full_id(emu, model)))
     assert status == 200, raw
 
 
@@ -104,7 +104,7 @@ def test_sse_stream_in_anthropic_event_format(emu):
     assert status == 200, raw
     assert headers["content-type"].startswith("text/event-stream")
     events = sse_events(raw)
-    names = [e for e, _ in events]
+    names = [e for e, dummy in events]
     assert names[:3] == ["message_start", "content_block_start", "ping"]
     assert names[-3:] == ["content_block_stop", "message_delta", "message_stop"]
     assert all(data["type"] == name for name, data in events)
@@ -117,14 +117,14 @@ def test_sse_stream_in_anthropic_event_format(emu):
 
 def test_max_tokens_one_probe_stops_at_max_tokens(emu):
     model = anthropic_models(emu)[0]
-    status, _, raw = call(emu, body=message(model, max_tokens=1))
+    status, dummy_headers, raw = call(emu, body=message(model, max_tokens=1))
     body = json.loads(raw)
     assert status == 200 and body["stop_reason"] == "max_tokens" and body["usage"]["output_tokens"] == 1
 
 
 def test_bearer_token(emu):
     model = anthropic_models(emu)[0]
-    status, _, raw = call(emu, body=message(model), bearer=emu.bearer_token)
+    status, dummy_headers, raw = call(emu, body=message(model), bearer=emu.bearer_token)
     assert status == 200, raw
     entry = emu.requests("Messages")[-1]
     assert entry["auth"] == "bearer" and entry["principal"] == "bearer" and entry["region"] == emu.scenario.default_region
@@ -133,7 +133,7 @@ def test_bearer_token(emu):
 
 def test_bearer_region_from_mantle_host(emu):
     model = anthropic_models(emu, "us-west-2")[0]
-    status, _, raw = call(emu, body=message(model), bearer=emu.bearer_token, headers={"Host": "bedrock-mantle.us-west-2.api.aws"})
+    status, dummy_headers, raw = call(emu, body=message(model), bearer=emu.bearer_token, headers={"Host": "bedrock-mantle.us-west-2.api.aws"})
     assert status == 200, raw
     assert json.loads(raw)["content"][0]["text"] == REPLY % (model, "us-west-2")
 
@@ -197,7 +197,7 @@ def test_iam_deny_bearer_calls(bedrock_emulator):
 def test_throttle_scenario_then_success(bedrock_emulator):
     emu = bedrock_emulator("throttle")
     model = anthropic_models(emu)[0]
-    for _ in range(3):
+    for dummy in range(3):
         assert error_of(*call(emu, body=message(model)))[:3] == (429, "ThrottlingException", "rate_limit_error")
     assert call(emu, body=message(model))[0] == 200
     assert emu.counters()["status"]["Messages"] == {"429": 3, "200": 1}
@@ -213,10 +213,10 @@ def test_unavailable_fault(bedrock_emulator):
 def test_in_stream_error_event(bedrock_emulator):
     emu = bedrock_emulator(overrides={"faults": {"MessagesStream": {"stream_exception_first": 1, "stream_exception": "serviceUnavailableException"}}})
     model = anthropic_models(emu)[0]
-    status, _, raw = call(emu, body=message(model, stream=True))
+    status, dummy_headers, raw = call(emu, body=message(model, stream=True))
     events = sse_events(raw)
     assert status == 200 and events[-1][0] == "error" and events[-1][1]["error"]["type"] == "overloaded_error"
-    assert "message_stop" not in [e for e, _ in events]
+    assert "message_stop" not in [e for e, dummy in events]
     assert emu.requests("MessagesStream")[-1]["error_code"] == "serviceUnavailableException"
 
 
@@ -233,12 +233,12 @@ def test_bad_bodies(emu, body, fragment):
 
 def test_anthropic_version_header_is_required(emu):
     model = anthropic_models(emu)[0]
-    status, code, _, text = error_of(*call(emu, body=message(model), headers={"anthropic-version": ""}))
+    status, code, dummy_kind, text = error_of(*call(emu, body=message(model), headers={"anthropic-version": ""}))
     assert (status, code) == (400, "ValidationException") and "anthropic-version" in text
 
 
 def test_list_models(emu):
-    status, _, raw = call(emu, "/v1/models", method="GET", region="eu-central-1")
+    status, dummy_headers, raw = call(emu, "/v1/models", method="GET", region="eu-central-1")
     assert status == 200, raw
     ids = [m["id"] for m in json.loads(raw)["data"]]
     assert ids == anthropic_models(emu, "eu-central-1") and ids

@@ -113,7 +113,8 @@ class MantleService:
             where = "in region %s" % region if known is not None else "on Amazon Bedrock (Mantle)"
             raise ApiError("ResourceNotFoundException", "model: %s is not available %s" % (model_id, where), status=404)
         status = self.scenario.access_status(model.model_id, region)
-        from .service import ACCESS_MESSAGES  # pylint: disable=import-outside-toplevel  (service imports this module)
+        # service imports this module: import its messages lazily.
+        from .service import ACCESS_MESSAGES  # pylint: disable=import-outside-toplevel
         if status in ACCESS_MESSAGES:
             raise ApiError("AccessDeniedException", ACCESS_MESSAGES[status], status=403)
         if status == "REGION_UNAVAILABLE":
@@ -194,8 +195,8 @@ class MantleService:
         if stream_fault:
             from .service import STREAM_EXCEPTION_MESSAGES  # pylint: disable=import-outside-toplevel
             events = events[:4]
-            events.append(sse("error", {"type": "error", "error": {"type": STREAM_ERROR_TYPES[stream_fault],
-                                                                    "message": STREAM_EXCEPTION_MESSAGES[stream_fault]}}))
+            error = {"type": STREAM_ERROR_TYPES[stream_fault], "message": STREAM_EXCEPTION_MESSAGES[stream_fault]}
+            events.append(sse("error", {"type": "error", "error": error}))
             call.log["error_code"] = stream_fault
         else:
             events.append(sse("content_block_stop", {"type": "content_block_stop", "index": 0}))
