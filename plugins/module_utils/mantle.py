@@ -120,7 +120,9 @@ def _error_of(headers: dict[str, str], data: t.Any) -> tuple[str, str]:
 def check_mantle_model(caller: MantleCaller, reference: str, names: list[str] | None = None, account: str | None = None) -> dict[str, t.Any]:
     """Prove one pin on Mantle with a 1-token Messages call; a result shaped like model_access_info's references[]."""
     result: dict[str, t.Any] = {"reference": reference, "names": list(names or []), "kind": "mantle_model", "region": caller.region,
-                                "endpoint": "mantle", "model_id": None, "http_status": None, "error_code": None}
+                                "endpoint": "mantle", "model_id": None, "http_status": None, "error_code": None,
+                                # No inference profile on Mantle; the key keeps the shape of model_access_info's references[].
+                                "profile": None}
     model_id = mantle_model_id(reference)
     region = caller.region
     if model_id is None:
