@@ -1,0 +1,137 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the claude_fleet.bedrock collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Drift check: every environment variable and settings key the roles write is one the pinned Claude Code knows.
+
+The CLI is the one the emulator tests install with npm (tests/emulator/test_claude_cli.py, cached in
+.cache/claude-cli/<version>), at the version the claude_code role pins. Its bundle declares the environment
+variables it reads as lazy getters (``NAME:()=>``), reads a few more as ``process.env.NAME``, and declares its
+settings schema as ``key:()=>schema...describe(...)``;
+both are read from the binary. The keys the roles write come from the roles themselves (their catalogs,
+rendered by Ansible's templating), not from a copy here, so a rename upstream fails this build rather than
+a fleet. The test also prints the Bedrock-related variables the CLI reads that the settings role has no option for.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+import yaml
+
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+from ansible_collections.claude_fleet.bedrock.plugins.filter.claude_code_paths import claude_code_paths
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils import claude_paths
+from test_claude_cli import CLAUDE_CLI_VERSION, claude_bin  # noqa: F401  pylint: disable=unused-import  (the npm install and its cache)
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+LOADER = DataLoader()
+# Where a declaration may start: after "," or "{" in an object literal.
+_NAME_BEFORE = re.compile(rb'([A-Za-z_$][A-Za-z0-9_$]*)$')
+_ENV_NAME = re.compile(r'^[A-Z_][A-Z0-9_]{2,}$')
+# The CLI variables a Bedrock fleet may care about (the OpenTelemetry family is configured through its own options).
+_BEDROCK_RELATED = re.compile(r'BEDROCK|MANTLE|^AWS_|_AWS_|^ANTHROPIC_(DEFAULT_|MODEL$|SMALL_FAST|CUSTOM_HEADERS)|PROMPT_CACHING|'
+                              r'MAX_OUTPUT_TOKENS|THINKING_TOKENS|CERT_STORE|ENV_SCRUB|^CLAUDE_CODE_USE_|^CLAUDE_CODE_SKIP_')
+
+
+def _role_vars(role):
+    out = {}
+    for part in ('defaults', 'vars'):
+        out.update(LOADER.load_from_file(os.path.join(REPO, 'roles', role, part, 'main.yml'), trusted_as_template=True))
+    return out
+
+
+def render(role, expression, **variables):
+    values = _role_vars(role)
+    values.update(variables)
+    templar = Templar(loader=LOADER, variables=values)
+    templar.environment.filters['claude_fleet.bedrock.claude_code_paths'] = claude_code_paths
+    return templar.template(trust_as_template('{{ %s }}' % expression))
+
+
+@pytest.fixture(scope='module')
+def cli(claude_bin):  # noqa: F811  pylint: disable=redefined-outer-name
+    """What the pinned CLI's bundle declares: environment variables, settings keys, and its raw bytes."""
+    with open(os.path.realpath(claude_bin), 'rb') as handle:
+        data = handle.read()
+    declared = []
+    start = 0
+    while True:
+        at = data.find(b':()=>', start)
+        if at < 0:
+            break
+        match = _NAME_BEFORE.search(data, max(0, at - 80), at)
+        if match and data[match.start() - 1:match.start()] in (b',', b'{'):
+            declared.append((match.start(), at, match.group(1).decode('ascii')))
+        start = at + 5
+    env = {name for _, _, name in declared if _ENV_NAME.match(name)}
+    # ...and the ones it reads straight from process.env (telemetry, some provider switches).
+    env |= {name.decode('ascii') for name in re.findall(rb'process\.env(?:\.|\[")([A-Z_][A-Z0-9_]{2,})', data)}
+    settings = set()
+    for index, (_, at, name) in enumerate(declared):
+        end = declared[index + 1][0] if index + 1 < len(declared) else at + 4000
+        if name[0].islower() and b'.describe(' in data[at:min(end, at + 4000)]:
+            settings.add(name)
+    assert len(env) > 500 and len(settings) > 100, 'the bundle format changed: %d env names, %d settings keys' % (len(env), len(settings))
+    return {'env': env, 'settings': settings, 'data': data}
+
+
+def _written_env_keys():
+    """Every env key the settings role (its catalog) and the claude_code role (its drop-in) can write."""
+    keys = set(render('settings', '_settings_env_catalog'))
+    for variables in ({}, {'claude_code_disable_updates': False}):
+        keys |= set(render('claude_code', '_claude_code_update_policy', **variables).get('env', {}))
+    return keys
+
+
+def _written_settings_keys():
+    """Top-level settings keys the roles write, from the documents they build for each case."""
+    keys = set()
+    for auth in ('none', 'sso', 'credential_export'):
+        user = {'name': 'alice', 'auth_method': auth, 'aws_profile': 'dev', 'home': '/home/alice', 'shell': 'bash', 'state': 'present'}
+        keys |= set(render('settings', '_settings_user_settings', _settings_user=user, settings_users=[{'name': 'alice'}]))
+    for variables in ({}, {'claude_code_disable_updates': False, 'claude_code_auto_updates_channel': 'stable'}):
+        keys |= set(render('claude_code', '_claude_code_update_policy', **variables))
+    keys.add('env')  # the managed settings file's env block
+    return keys
+
+
+def test_the_cli_under_test_is_the_version_the_role_pins():
+    with open(os.path.join(REPO, 'roles', 'claude_code', 'defaults', 'main.yml'), encoding='utf-8') as handle:
+        pinned = str(yaml.safe_load(handle)['claude_code_version'])
+    assert CLAUDE_CLI_VERSION == pinned, 'the drift check reads %s but claude_code_version pins %s' % (CLAUDE_CLI_VERSION, pinned)
+
+
+def test_every_env_key_the_roles_write_is_one_the_cli_reads(cli):
+    written = _written_env_keys()
+    assert {'CLAUDE_CODE_USE_BEDROCK', 'AWS_REGION', 'DISABLE_AUTOUPDATER'} <= written  # the catalogs were read
+    unknown = sorted(written - cli['env'])
+    assert not unknown, 'Claude Code %s reads none of these env keys the roles write: %s' % (CLAUDE_CLI_VERSION, unknown)
+
+
+def test_every_settings_key_the_roles_write_is_one_the_cli_knows(cli):
+    written = _written_settings_keys()
+    assert {'env', 'awsAuthRefresh', 'awsCredentialExport', 'requiredMinimumVersion', 'requiredMaximumVersion',
+            'autoUpdatesChannel'} <= written
+    unknown = sorted(written - cli['settings'])
+    assert not unknown, 'Claude Code %s has no settings key %s' % (CLAUDE_CLI_VERSION, unknown)
+
+
+def test_the_managed_settings_paths_are_the_clis(cli):
+    # The table of module_utils/claude_paths.py against the strings the CLI builds its paths from.
+    for path in list(claude_paths.MANAGED_DIRS.values()) + [claude_paths.DEFAULT_MANAGED_DIR]:
+        assert path.encode() in cli['data'], path
+    for name in (claude_paths.MANAGED_SETTINGS_FILE, claude_paths.DROP_IN_DIR):
+        assert b'"' + name.encode() + b'"' in cli['data'], name
+
+
+def test_print_the_bedrock_variables_the_collection_does_not_offer(cli, capsys):
+    offered = _written_env_keys()
+    missing = sorted(name for name in cli['env'] - offered if _BEDROCK_RELATED.search(name))
+    with capsys.disabled():
+        print('\nClaude Code %s reads %d Bedrock-related variables the collection has no option for:\n  %s'
+              % (CLAUDE_CLI_VERSION, len(missing), '\n  '.join(missing)))
+    assert 'CLAUDE_CODE_USE_BEDROCK' not in missing and 'CLAUDE_CODE_USE_BEDROCK' in cli['env']
