@@ -82,7 +82,9 @@ def test_options_are_described_and_choices_contain_the_default(role):
         for name, spec in (entry.get("options") or {}).items():
             assert spec.get("description"), f"{entry_name}: {name}"
             if "choices" in spec and "default" in spec:
-                assert spec["default"] in spec["choices"], f"{entry_name}: {name}"
+                # a list option's choices are those of its elements
+                defaults = spec["default"] if spec.get("type") == "list" else [spec["default"]]
+                assert all(value in spec["choices"] for value in defaults), f"{entry_name}: {name}"
 
 
 @pytest.mark.parametrize("role", ROLES)
