@@ -25,7 +25,8 @@ from ansible.template import Templar, trust_as_template
 
 from ansible_collections.claude_fleet.bedrock.plugins.filter.claude_code_paths import claude_code_paths
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils import claude_paths
-from test_claude_cli import CLAUDE_CLI_VERSION, claude_bin  # noqa: F401  pylint: disable=unused-import  (the npm install and its cache)
+# The same npm install and cache as the emulator's real-CLI tests.
+from test_claude_cli import CLAUDE_CLI_VERSION, claude_bin  # noqa: F401  pylint: disable=unused-import
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 LOADER = DataLoader()
@@ -67,11 +68,11 @@ def cli(claude_bin):  # noqa: F811  pylint: disable=redefined-outer-name
         if match and data[match.start() - 1:match.start()] in (b',', b'{'):
             declared.append((match.start(), at, match.group(1).decode('ascii')))
         start = at + 5
-    env = {name for _, _, name in declared if _ENV_NAME.match(name)}
+    env = {entry[2] for entry in declared if _ENV_NAME.match(entry[2])}
     # ...and the ones it reads straight from process.env (telemetry, some provider switches).
     env |= {name.decode('ascii') for name in re.findall(rb'process\.env(?:\.|\[")([A-Z_][A-Z0-9_]{2,})', data)}
     settings = set()
-    for index, (_, at, name) in enumerate(declared):
+    for index, (_start, at, name) in enumerate(declared):
         end = declared[index + 1][0] if index + 1 < len(declared) else at + 4000
         if name[0].islower() and b'.describe(' in data[at:min(end, at + 4000)]:
             settings.add(name)
