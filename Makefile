@@ -8,7 +8,12 @@ BIN := $(VENV)/bin
 BUILD := $(ROOT)/.build
 COLL_LINK := $(BUILD)/collections/ansible_collections/claude_fleet/bedrock
 SANITY_ROOT := $(BUILD)/ansible-test/ansible_collections/claude_fleet/bedrock
-PYTHON ?= python3.11
+# The default dev toolchain (requirements/constraints.txt) runs on Python 3.13. pyenv shims are not
+# always on PATH (and fail for versions not selected), so look in pyenv's versions too.
+find_python = $(firstword $(foreach p,$(1) $(wildcard $(HOME)/.pyenv/versions/$(2)*/bin/$(1)) $(wildcard /usr/bin/$(1)),\
+  $(shell $(p) -c 'import sys; print(sys.executable)' 2>/dev/null)))
+PYTHON ?= $(call find_python,python3.13,3.13)
+PYTHON_VERSION = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export PYTHONPATH := $(ROOT)/tests/emulator:$(BUILD)/collections
@@ -21,6 +26,8 @@ help:
 	@echo "make test   - lint, changelog, sanity, units, integration, reliability (CI part), molecule, build, galaxy-importer (what CI runs)"
 
 $(VENV)/.stamp: requirements/dev.txt requirements/constraints.txt
+	@[ -n "$(PYTHON)" ] || { echo "make venv: Python 3.13 not found; set PYTHON=/path/to/python3.13" >&2; exit 1; }
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements/dev.txt -c requirements/constraints.txt
 	touch $@
@@ -51,7 +58,7 @@ sanity: venv
 	@# amazon.aws and community.general must sit beside the collection for the import and pylint tests.
 	@for ns in amazon community; do ln -sfn $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/ansible_collections/$$ns $(BUILD)/ansible-test/ansible_collections/$$ns; done
 	$(PY) tests/sanity/bootstrap_pip.py
-	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --python 3.11 --requirements --color no
+	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --python $(PYTHON_VERSION) --requirements --color no
 
 units unit: venv collection-link deps
 	$(BIN)/pytest -q -rs tests/unit tests/emulator
@@ -74,8 +81,10 @@ build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist
 
 IMPORTER_VENV := $(ROOT)/.venv-importer
+# galaxy-importer runs on the Python 3.11 the oldest-supported toolchain uses.
+IMPORTER_PYTHON ?= $(call find_python,python3.11,3.11)
 $(IMPORTER_VENV)/.stamp: requirements/importer.txt
-	$(PYTHON) -m venv $(IMPORTER_VENV)
+	$(IMPORTER_PYTHON) -m venv $(IMPORTER_VENV)
 	$(IMPORTER_VENV)/bin/pip install -q --disable-pip-version-check -r requirements/importer.txt
 	touch $@
 
