@@ -10,8 +10,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -42,8 +44,8 @@ def isolated_fixture(tmp_path, monkeypatch):
     return {"state": state, "cache": cache, "env": env, "tmp": tmp_path}
 
 
-def _fleet(env, *args, user=None):
-    cmd = [FLEET] + list(args)
+def _fleet(env, *args, user=None, fleet=FLEET):
+    cmd = [fleet] + list(args)
     if user is not None:
         cmd = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups", "--"] + cmd
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, check=False)
@@ -104,10 +106,18 @@ def test_not_root_is_a_one_line_error(isolated):
     if os.geteuid() != 0:
         proc = _fleet(isolated["env"], "up", "--name", "demo", "--count", "1")
     else:
-        # Drop to nobody; the system python (not root's virtualenv) must be able to run the tool.
-        isolated["tmp"].chmod(0o755)
-        env = dict(isolated["env"], CLAUDE_FLEET_SANDBOX_PYTHON="/usr/bin/python3")
-        proc = _fleet(env, "up", "--name", "demo", "--count", "1", user=65534)
+        # Drop to nobody. nobody may not traverse the checkout (a clone in root's home or a 0700
+        # mktemp -d directory), so it runs a copy of the tool from a directory it can read, with
+        # the system python (not root's virtualenv).
+        tool = tempfile.mkdtemp(prefix="fleet-tool-")
+        try:
+            os.chmod(tool, 0o755)
+            for name in ("fleet", "sandbox_fleet.py"):
+                shutil.copy2(os.path.join(SANDBOX, name), tool)
+            env = dict(isolated["env"], CLAUDE_FLEET_SANDBOX_PYTHON="/usr/bin/python3")
+            proc = _fleet(env, "up", "--name", "demo", "--count", "1", user=65534, fleet=os.path.join(tool, "fleet"))
+        finally:
+            shutil.rmtree(tool)
     _assert_one_line_error(proc, "root")
     _nothing_left(isolated)
 
