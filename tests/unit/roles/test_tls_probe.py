@@ -1,0 +1,187 @@
+# Copyright: Contributors to the claude_fleet.bedrock collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""roles/_smoke/files/tls_probe.py, run as the smoke test and verify.yml run it (python3 -c CODE URL
+SETTINGS), against loopback HTTPS servers with a CA made here."""
+
+from __future__ import annotations
+
+import datetime
+import http.server
+import importlib.util
+import json
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import urllib.error
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
+with open(os.path.join(REPO, "roles", "_smoke", "files", "tls_probe.py"), encoding="utf-8") as _handle:
+    CODE = _handle.read()
+SETTINGS = ".claude/settings.json"
+
+
+def test_the_code_survives_a_shell_command_line():
+    # become passes environment values through a shell command line; these characters break it there.
+    assert [c for c in '"$`\\' if c in CODE] == []
+
+
+def _cert(subject, issuer_key, key, issuer=None, ca=False):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer or subject).public_key(key.public_key())
+               .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+               .not_valid_after(now + datetime.timedelta(days=1))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if not ca:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("pki")
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "probe test CA")])
+    ca = _cert(ca_name, ca_key, ca_key, ca=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = _cert(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]), ca_key, key, issuer=ca_name)
+    (tmp / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (tmp / "server.pem").write_bytes(leaf.public_bytes(serialization.Encoding.PEM)
+                                     + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    return tmp
+
+
+class _Forbidden(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        self.send_response(403)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def https_url(pki):
+    """An HTTPS endpoint that answers 403, as Bedrock does to an unsigned GET."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Forbidden)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(str(pki / "server.pem"))
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield "https://localhost:%d/" % server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture()
+def closing_url():
+    """An endpoint that accepts and closes every connection during the handshake (as one demanding a client certificate may)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    stop = threading.Event()
+
+    def serve():
+        sock.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _addr = sock.accept()
+            except OSError:
+                continue
+            conn.recv(1024)
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield "https://localhost:%d/" % sock.getsockname()[1]
+    stop.set()
+    thread.join(5)
+    sock.close()
+
+
+def run(home, url, env=None, settings=None):
+    if settings is not None:
+        os.makedirs(home / ".claude", exist_ok=True)
+        (home / SETTINGS).write_text(settings if isinstance(settings, str) else json.dumps({"env": settings}))
+    base = {"HOME": str(home), "PATH": os.environ.get("PATH", "")}
+    proc = subprocess.run([sys.executable, "-c", CODE, url, SETTINGS], env=dict(base, **(env or {})), capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    return proc.stdout.splitlines()
+
+
+def test_trust_from_settings_json_passes_and_an_http_error_answer_counts_as_reached(tmp_path, pki, https_url):
+    assert run(tmp_path, https_url, settings={"NODE_EXTRA_CA_CERTS": str(pki / "ca.pem")}) == [
+        "probe ok: TLS, client certificate and proxy work"]
+
+
+def test_without_the_ca_the_certificate_error_is_named(tmp_path, https_url):
+    (line,) = run(tmp_path, https_url)
+    assert line.startswith("probe error: SSLCertVerificationError")
+    assert "client certificate is configured" not in line
+
+
+def test_settings_json_env_wins_over_the_login_shell(tmp_path, pki, https_url):
+    out = run(tmp_path, https_url, env={"NODE_EXTRA_CA_CERTS": str(tmp_path / "missing.pem")},
+              settings={"NODE_EXTRA_CA_CERTS": str(pki / "ca.pem")})
+    assert out == ["probe ok: TLS, client certificate and proxy work"]
+
+
+def test_a_missing_ca_file_is_an_error_not_a_crash(tmp_path, https_url):
+    (line,) = run(tmp_path, https_url, settings={"NODE_EXTRA_CA_CERTS": str(tmp_path / "missing.pem")})
+    assert line.startswith("probe error: FileNotFoundError")
+
+
+def test_a_symlinked_settings_file_is_not_followed(tmp_path, pki, https_url):
+    target = tmp_path / "elsewhere.json"
+    target.write_text(json.dumps({"env": {"NODE_EXTRA_CA_CERTS": str(pki / "ca.pem")}}))
+    os.makedirs(tmp_path / ".claude")
+    os.symlink(target, tmp_path / SETTINGS)
+    (line,) = run(tmp_path, https_url)
+    assert line.startswith("probe error: SSLCertVerificationError")
+
+
+@pytest.mark.parametrize("settings", ["{not json", "[1, 2]", json.dumps({"env": ["x"]}), "\ufeff" + json.dumps({"env": {"A": 1}})])
+def test_an_unreadable_settings_file_is_ignored(tmp_path, https_url, settings):
+    (line,) = run(tmp_path, https_url, settings=settings)
+    assert line.startswith("probe error: SSLCertVerificationError")
+
+
+def test_aws_profile_over_static_keys_is_noted(tmp_path, pki, https_url):
+    keys = {"NODE_EXTRA_CA_CERTS": str(pki / "ca.pem"), "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE"}
+    out = run(tmp_path, https_url, env={"AWS_PROFILE": "personal"}, settings=keys)
+    assert out[0].startswith("probe note: AWS_PROFILE is set") and out[1].startswith("probe ok")
+    assert "personal" not in "\n".join(out) and "AKIAEXAMPLE" not in "\n".join(out)
+    out = run(tmp_path, https_url, env={"AWS_PROFILE": "personal"}, settings=dict(keys, AWS_BEARER_TOKEN_BEDROCK="token"))
+    assert out == ["probe ok: TLS, client certificate and proxy work"]
+
+
+def test_a_proxy_url_with_credentials_is_not_printed(monkeypatch):
+    # urllib's own errors rarely quote the proxy URL; one that does must not print it.
+    spec = importlib.util.spec_from_file_location("tls_probe", os.path.join(REPO, "roles", "_smoke", "files", "tls_probe.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    proxy = "http://user:s3cret@127.0.0.1:3128"
+
+    def refuse(*_args, **_kwargs):
+        raise urllib.error.URLError("cannot connect to %s" % proxy)
+
+    monkeypatch.setattr(module.urllib.request.OpenerDirector, "open", refuse)
+    (line,) = module.probe("https://localhost:1/", {"HTTPS_PROXY": proxy})
+    assert line == "probe error: str cannot connect to the proxy"
+
+
+def test_a_handshake_ended_by_the_endpoint_suggests_a_client_certificate(tmp_path, closing_url):
+    (line,) = run(tmp_path, closing_url)
+    assert line.startswith("probe error:") and "it may demand one" in line
