@@ -17,7 +17,7 @@ def loop(**by_user):
     return {"results": [dict(value, item=user) for user, value in by_user.items()]}
 
 
-def healthy(versions=VERSIONS, **overrides):
+def healthy(versions=None, **overrides):
     args = {
         "env_runs": loop(alice={"rc": 0, "stdout": HEALTHY_ENV}),
         "settings_stats": loop(alice={"stat": {"exists": True, "pw_name": "alice", "mode": "0600"}}),
@@ -28,7 +28,7 @@ def healthy(versions=VERSIONS, **overrides):
         "auth_method": "static_keys",
     }
     args.update(overrides)
-    return verify_findings(versions, **args)
+    return verify_findings(versions or VERSIONS, **args)
 
 
 def test_a_healthy_workstation_has_no_finding():
