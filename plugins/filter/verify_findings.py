@@ -52,6 +52,10 @@ options:
     description: The fleet's authentication method (C(settings_auth_method)).
     type: str
     default: ''
+  switch:
+    description: The variable that must be C(1) in each login shell (C(CLAUDE_CODE_USE_MANTLE) on the Mantle endpoint).
+    type: str
+    default: CLAUDE_CODE_USE_BEDROCK
   settings_file:
     description: The settings file relative to the home, as named in findings.
     type: str
@@ -108,7 +112,7 @@ def _binary(run):
 
 
 def verify_findings(versions, env_runs, settings_stats, probes=None, endpoint="", region="", users=None, auth_method="",
-                    settings_file=".claude/settings.json", last_report=None):
+                    settings_file=".claude/settings.json", last_report=None, switch="CLAUDE_CODE_USE_BEDROCK"):
     """Plain findings, each with its remedy."""
     out = []
     for run in _results(versions, "_input"):
@@ -129,8 +133,8 @@ def verify_findings(versions, env_runs, settings_stats, probes=None, endpoint=""
         env = login_env(run)
         if run.get("rc", 1) != 0:
             out.append("%s: the login shell failed (exit %s); check the rc files." % (user, run.get("rc", "?")))
-        if env.get("CLAUDE_CODE_USE_BEDROCK", "") != "1":
-            out.append("%s: CLAUDE_CODE_USE_BEDROCK is not 1 in the login shell; run setup.yml (role settings)." % user)
+        if env.get(switch, "") != "1":
+            out.append("%s: %s is not 1 in the login shell; run setup.yml (role settings)." % (user, switch))
         if region and env.get("AWS_REGION", "") != region:
             out.append('%s: AWS_REGION is "%s", the fleet uses %s.' % (user, env.get("AWS_REGION", ""), region))
         if env.get("AWS_PROFILE") and methods.get(user) == "static_keys":

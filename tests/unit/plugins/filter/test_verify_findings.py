@@ -92,6 +92,12 @@ def test_a_failed_probe_names_the_endpoint_and_the_remedy():
     assert healthy(probes=loop(alice={"skipped": True})) == []
 
 
+def test_on_mantle_the_mantle_switch_is_checked():
+    env = loop(alice={"rc": 0, "stdout": "CLAUDE_CODE_USE_MANTLE=1\nAWS_REGION=us-east-1\n"})
+    assert healthy(env_runs=env, switch="CLAUDE_CODE_USE_MANTLE") == []
+    assert healthy(env_runs=env) == ["alice: CLAUDE_CODE_USE_BEDROCK is not 1 in the login shell; run setup.yml (role settings)."]
+
+
 def test_the_last_pull_report_is_read():
     ok = {"generated": "2026-12-01T08:00:00", "hosts": [{"host": "localhost", "status": "ok", "smoke": []}], "failed_hosts": []}
     assert healthy(last_report=ok) == []
