@@ -9,13 +9,17 @@ variables it reads as lazy getters (``NAME:()=>``), reads a few more as ``proces
 settings schema as ``key:()=>schema...describe(...)``;
 both are read from the binary. The keys the roles write come from the roles themselves (their catalogs,
 rendered by Ansible's templating), not from a copy here, so a rename upstream fails this build rather than
-a fleet. The test also prints the Bedrock-related variables the CLI reads that the settings role has no option for.
+a fleet. Two real runs show the CLI enforcing the version range of the role's drop-in. The test also
+prints the Bedrock-related variables the CLI reads that the settings role has no option for.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
+import subprocess
 
 import pytest
 import yaml
@@ -136,3 +140,43 @@ def test_print_the_bedrock_variables_the_collection_does_not_offer(cli, capsys):
         print('\nClaude Code %s reads %d Bedrock-related variables the collection has no option for:\n  %s'
               % (CLAUDE_CLI_VERSION, len(missing), '\n  '.join(missing)))
     assert 'CLAUDE_CODE_USE_BEDROCK' not in missing and 'CLAUDE_CODE_USE_BEDROCK' in cli['env']
+
+
+def _run_with_drop_in(binary, document, tmp_path):
+    """Run the CLI with DOCUMENT as the role's drop-in in /etc/claude-code, inside a private mount namespace
+    (an overlay on /etc that only this process sees), against a closed loopback port."""
+    if os.geteuid() != 0 or shutil.which('unshare') is None:
+        pytest.skip('needs root and unshare(1) to give the CLI a private /etc/claude-code')
+    for name in ('upper', 'work', 'home'):
+        (tmp_path / name).mkdir()
+    (tmp_path / 'drop-in.json').write_text(json.dumps(document), encoding='utf-8')
+    script = ('mount -t overlay overlay -o lowerdir=/etc,upperdir={t}/upper,workdir={t}/work /etc'
+              ' && mkdir -p /etc/claude-code/managed-settings.d'
+              ' && cp {t}/drop-in.json /etc/claude-code/managed-settings.d/10-claude-fleet-updates.json'
+              ' && exec "$0" -p hi').format(t=tmp_path)
+    env = {'PATH': '/usr/bin:/bin', 'HOME': str(tmp_path / 'home'), 'CLAUDE_CODE_USE_BEDROCK': '1', 'AWS_REGION': 'us-east-1',
+           'ANTHROPIC_BEDROCK_BASE_URL': 'http://127.0.0.1:9', 'CLAUDE_CODE_MAX_RETRIES': '0', 'API_TIMEOUT_MS': '5000'}
+    proc = subprocess.run(['unshare', '-m', 'sh', '-c', script, os.path.realpath(binary)], capture_output=True, text=True,
+                          timeout=120, env=env, stdin=subprocess.DEVNULL, check=False)
+    if 'overlay' in proc.stderr and proc.returncode != 0 and 'Claude Code' not in proc.stdout + proc.stderr:
+        pytest.fail('could not set up the private /etc: %s' % proc.stderr)
+    return proc
+
+
+def test_the_cli_refuses_a_version_outside_the_roles_range(claude_bin, tmp_path):  # noqa: F811  pylint: disable=redefined-outer-name
+    # The drop-in the role writes for a fleet pinned to a newer release than the binary: the binary must not run.
+    document = render('claude_code', '_claude_code_update_policy', claude_code_version='2.1.400')
+    assert document['requiredMinimumVersion'] == '2.1.400'
+    proc = _run_with_drop_in(claude_bin, document, tmp_path)
+    assert proc.returncode != 0
+    assert 'older than the minimum version required by your organization (2.1.400)' in proc.stdout + proc.stderr
+
+
+def test_the_cli_runs_inside_the_roles_range(claude_bin, tmp_path):  # noqa: F811  pylint: disable=redefined-outer-name
+    document = render('claude_code', '_claude_code_update_policy')
+    assert document['requiredMinimumVersion'] == document['requiredMaximumVersion'] == CLAUDE_CLI_VERSION
+    proc = _run_with_drop_in(claude_bin, document, tmp_path)
+    output = proc.stdout + proc.stderr
+    # Past the version check: it gets as far as Bedrock (nothing listens on the loopback port, no credentials).
+    assert 'required by your organization' not in output and 'allowed by your organization' not in output
+    assert 'API Error' in output or 'credentials' in output.lower(), output
