@@ -3,7 +3,7 @@
 """Pull mode (docs/ansible-pull.md) on one sandbox workstation, end to end.
 
 The workstation holds the IT team's configuration repository as a file:// git repository (the test
-pushes to it over SSH, as a maintainer would): local.yml, group_vars/all.yml and the collections in
+pushes to it over SSH, as a maintainer would): local.yml, inventory/ (localhost and group_vars/all.yml) and the collections in
 collections/ansible_collections/ (this collection as built by ansible-galaxy, amazon.aws and
 community.general as installed here; the sandbox has no Galaxy). playbooks/pull.yml, run from the
 controller, enrols the workstation: git, python3-venv, ansible-core with pip in a virtual environment
@@ -108,11 +108,13 @@ def laptop(tmp_path_factory):
         assert rc == 0, err
 
         checkout = os.path.join(tmp, "workstation-config")
-        os.makedirs(os.path.join(checkout, "group_vars"))
+        os.makedirs(os.path.join(checkout, "inventory", "group_vars"))
+        with open(os.path.join(checkout, "inventory", "hosts.yml"), "w", encoding="utf-8") as handle:
+            handle.write("all:\n  hosts:\n    localhost:\n      ansible_connection: local\n")
         with open(os.path.join(checkout, "local.yml"), "w", encoding="utf-8") as handle:
             handle.write("---\n- name: Claude Code with Amazon Bedrock on this laptop\n"
                          "  ansible.builtin.import_playbook: claude_fleet.bedrock.setup\n")
-        with open(os.path.join(checkout, "group_vars", "all.yml"), "w", encoding="utf-8") as handle:
+        with open(os.path.join(checkout, "inventory", "group_vars", "all.yml"), "w", encoding="utf-8") as handle:
             handle.write(group_vars(bed, FIRST_MODEL))
         build_collections(os.path.join(tmp, "build"), os.path.join(checkout, "collections"))
         git(checkout, "init", "-q", "-b", "main")
@@ -193,7 +195,7 @@ def test_enrol_pull_converge_noop_and_a_pushed_model_change(laptop):
     assert local_report(laptop)["fast_path"] is True
 
     # A maintainer pushes a model change; the next pull applies it.
-    with open(os.path.join(laptop.checkout, "group_vars", "all.yml"), "w", encoding="utf-8") as handle:
+    with open(os.path.join(laptop.checkout, "inventory", "group_vars", "all.yml"), "w", encoding="utf-8") as handle:
         handle.write(group_vars(laptop.testbed, NEXT_MODEL))
     git(laptop.checkout, "-c", "user.name=IT", "-c", "user.email=it@example.invalid", "commit", "-q", "-am", "model: haiku 4.5")
     git(laptop.checkout, "push", "-q", "ssh://admin@%s%s" % (laptop.address[host], REMOTE_REPO), "main", env=laptop.ssh_env)
