@@ -7,7 +7,10 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 BUILD := $(ROOT)/.build
 COLL_LINK := $(BUILD)/collections/ansible_collections/claude_fleet/bedrock
-SANITY_ROOT := $(BUILD)/ansible-test/ansible_collections/claude_fleet/bedrock
+ANSIBLE_TEST_DIR ?= $(BUILD)/ansible-test
+SANITY_ROOT = $(ANSIBLE_TEST_DIR)/ansible_collections/claude_fleet/bedrock
+REQUIREMENTS ?= requirements/dev.txt
+CONSTRAINTS ?= requirements/constraints.txt
 # The default dev toolchain (requirements/constraints.txt) runs on Python 3.13. pyenv shims are not
 # always on PATH (and fail for versions not selected), so look in pyenv's versions too.
 find_python = $(firstword $(foreach p,$(1) $(wildcard $(HOME)/.pyenv/versions/$(2)*/bin/$(1)) $(wildcard /usr/bin/$(1)),\
@@ -18,18 +21,18 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export PYTHONPATH := $(ROOT)/tests/emulator:$(BUILD)/collections
 
-.PHONY: help venv deps collection-link lint sanity units unit integration reliability molecule build changelog importer test demo demo-down \
+.PHONY: help venv deps collection-link lint sanity units unit integration reliability molecule build changelog importer syntax test-floor test demo demo-down \
 	bench bench-sandbox bench-emulator bench-install emulator sandbox-image test-install test-reliability clean
 
 help:
 	@echo "make demo   - Bedrock emulator + 3 sandbox workstations + setup.yml + fleet report (ENDPOINT=mantle: on Amazon Bedrock (Mantle))"
-	@echo "make test   - lint, changelog, sanity, units, integration, reliability (CI part), molecule, build, galaxy-importer (what CI runs)"
+	@echo "make test   - lint, changelog, sanity, units, the oldest-supported toolchain (make test-floor), integration, reliability (CI part), molecule, build, galaxy-importer (what CI runs)"
 
-$(VENV)/.stamp: requirements/dev.txt requirements/constraints.txt
-	@[ -n "$(PYTHON)" ] || { echo "make venv: Python 3.13 not found; set PYTHON=/path/to/python3.13" >&2; exit 1; }
+$(VENV)/.stamp: $(REQUIREMENTS) $(CONSTRAINTS)
+	@[ -n "$(PYTHON)" ] || { echo "make venv: no Python for $(REQUIREMENTS); set PYTHON=/path/to/python3.x" >&2; exit 1; }
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -r requirements/dev.txt -c requirements/constraints.txt
+	$(BIN)/pip install -q --disable-pip-version-check -r $(REQUIREMENTS) -c $(CONSTRAINTS)
 	touch $@
 
 venv: $(VENV)/.stamp
@@ -56,9 +59,24 @@ sanity: venv
 	@git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ $(SANITY_ROOT)/
 	@cd $(SANITY_ROOT) && git init -q && git add -A >/dev/null
 	@# amazon.aws and community.general must sit beside the collection for the import and pylint tests.
-	@for ns in amazon community; do ln -sfn $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/ansible_collections/$$ns $(BUILD)/ansible-test/ansible_collections/$$ns; done
+	@for ns in amazon community; do ln -sfn $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/ansible_collections/$$ns $(ANSIBLE_TEST_DIR)/ansible_collections/$$ns; done
 	$(PY) tests/sanity/bootstrap_pip.py
 	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --python $(PYTHON_VERSION) --requirements --color no
+
+# Every playbook parses, and ansible-doc renders every plugin and role (also make test-floor's first steps).
+syntax: venv collection-link
+	@for p in playbooks/*.yml; do $(BIN)/ansible-playbook --syntax-check $$p >/dev/null || exit 1; done; echo "syntax-check: playbooks/*.yml"
+	@for t in module lookup filter role; do $(BIN)/ansible-doc -t $$t -l claude_fleet.bedrock --json >/dev/null || exit 1; done
+	@for t in module lookup filter role; do \
+	  names=$$($(BIN)/ansible-doc -t $$t -l claude_fleet.bedrock --json | $(PY) -c 'import json,sys; print(" ".join(json.load(sys.stdin)))'); \
+	  [ -z "$$names" ] || $(BIN)/ansible-doc -t $$t $$names >/dev/null || exit 1; echo "ansible-doc -t $$t: $$names"; done
+
+# The oldest-supported toolchain (tests/support-matrix.yml, docs/support.md) in its own virtualenv.
+FLOOR_PYTHON ?= $(call find_python,python3.11,3.11)
+test-floor: deps
+	@$(MAKE) --no-print-directory VENV=$(ROOT)/.venv-floor PYTHON=$(FLOOR_PYTHON) REQUIREMENTS=requirements/floor.txt \
+	  CONSTRAINTS=requirements/floor-constraints.txt ANSIBLE_TEST_DIR=$(BUILD)/ansible-test-floor syntax sanity units
+	@echo "make test-floor: syntax-check, ansible-doc, sanity and units passed on $$($(ROOT)/.venv-floor/bin/ansible --version | head -1)"
 
 units unit: venv collection-link deps
 	$(BIN)/pytest -q -rs tests/unit tests/emulator
@@ -102,12 +120,13 @@ test: venv deps collection-link
 	@$(MAKE) --no-print-directory changelog
 	@$(MAKE) --no-print-directory sanity
 	@$(MAKE) --no-print-directory units
+	@$(MAKE) --no-print-directory test-floor
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory reliability
 	@$(MAKE) --no-print-directory molecule
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory importer
-	@echo "make test: lint, changelog, sanity, units, integration, reliability, molecule, build and galaxy-importer passed"
+	@echo "make test: lint, changelog, sanity, units, oldest-supported toolchain, integration, reliability, molecule, build and galaxy-importer passed"
 
 DEMO := $(BUILD)/demo
 # make demo ENDPOINT=mantle: the same fleet on Amazon Bedrock (Mantle) (tests/mantle.yml over tests/group_vars).
