@@ -351,14 +351,13 @@ def newest_active_successor(model_id: str, summaries: list[dict[str, t.Any]]) ->
     (camelCase summaries), if any."""
     model_id = split_context_suffix(model_id)[0]
     family = model_family(model_id)
-    candidates = [
-        s["modelId"]
-        for s in summaries
-        if s.get("modelId")
-        and s["modelId"] != model_id
-        and model_family(s["modelId"]) == family
-        and (s.get("modelLifecycle") or {}).get("status", "ACTIVE") == "ACTIVE"
-    ]
+
+    def _is_candidate(summary: dict[str, t.Any]) -> bool:
+        other = summary.get("modelId")
+        active = (summary.get("modelLifecycle") or {}).get("status", "ACTIVE") == "ACTIVE"
+        return bool(other) and other != model_id and model_family(other) == family and active
+
+    candidates = [s["modelId"] for s in summaries if _is_candidate(s)]
     if not candidates:
         return None
     return sorted(candidates, key=model_generation)[-1]

@@ -132,11 +132,6 @@ calls_by_operation:
   sample: {"list_inference_profiles": 2}
 """
 
-try:
-    import botocore  # pylint: disable=unused-import
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 

@@ -203,11 +203,6 @@ calls_by_operation:
   sample: {"get_inference_profile": 1, "get_foundation_model": 1, "get_foundation_model_availability": 1}
 """
 
-try:
-    import botocore  # pylint: disable=unused-import
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import CallStats
