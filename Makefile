@@ -30,7 +30,9 @@ help:
 
 $(VENV)/.stamp: $(REQUIREMENTS) $(CONSTRAINTS)
 	@[ -n "$(PYTHON)" ] || { echo "make venv: no Python for $(REQUIREMENTS); set PYTHON=/path/to/python3.x" >&2; exit 1; }
-	rm -rf $(VENV)
+	@# A virtualenv of another Python (the toolchain moved from 3.11) is rebuilt, not reused.
+	@if [ -x $(PY) ] && [ "$$($(PY) -c 'import sys; print(sys.version)')" != "$$($(PYTHON) -c 'import sys; print(sys.version)')" ]; then \
+	  echo "rm -rf $(VENV) (other Python)"; rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r $(REQUIREMENTS) -c $(CONSTRAINTS)
 	touch $@
