@@ -1,0 +1,200 @@
+# Copyright: Contributors to the claude_fleet.bedrock collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fast path of setup.yml in one task per host: fingerprint on the controller, one module call on the host."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+
+from ansible import constants as C
+from ansible.errors import AnsibleActionFail, AnsibleError
+from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.module_utils.urls import open_url
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils import fast_path as fp
+
+display = Display()
+
+_FACT = 'claude_fleet_stamp'
+_ARGS = frozenset(('state', 'path', 'roles', 'extra', 'usable', 'reason', 'facts'))
+
+
+def _run_dir():
+    """A directory private to this ansible-playbook run (its local tmp dir, shared by all workers)."""
+    path = os.path.join(C.DEFAULT_LOCAL_TMP, 'claude_fleet_fast_path')
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    return path
+
+
+def _memo_path(host):
+    return os.path.join(_run_dir(), 'host-%s.json' % to_text(host).replace('/', '_'))
+
+
+class ActionModule(ActionBase):
+    """state=check before the roles: fingerprint and compare (and apply pins alone); state=record after them."""
+
+    TRANSFERS_FILES = False
+
+    def _template(self, value):
+        try:
+            return self._templar.template(value)
+        except AnsibleError:
+            # Needs facts not gathered yet: its template text still changes when the variable does.
+            return {'untemplated': repr(value)}
+
+    def _collection_digest(self):
+        """Computed once per run for all hosts (the first worker to need it writes it)."""
+        memo = os.path.join(_run_dir(), 'collection.sha256')
+        try:
+            with open(memo, encoding='ascii') as handle:
+                return handle.read().strip()
+        except OSError:
+            digest = fp.collection_digest()
+            tmp = '%s.%d' % (memo, os.getpid())
+            with open(tmp, 'w', encoding='ascii') as handle:
+                handle.write(digest)
+            os.replace(tmp, memo)
+            return digest
+
+    def _resolve_one(self, entry):
+        """Digest of one floating input (None: it could not be resolved), memoised for the whole run."""
+        key = hashlib.sha256(json.dumps(entry, sort_keys=True, default=repr).encode('utf-8')).hexdigest()
+        memo = os.path.join(_run_dir(), 'resolved-%s.json' % key)
+        try:
+            with open(memo, encoding='utf-8') as handle:
+                return json.load(handle)['digest']
+        except (OSError, ValueError, KeyError):
+            pass
+        digest = None
+        try:
+            if entry.get('url'):
+                data = open_url(entry['url'], timeout=30, follow_redirects='safe').read()
+                digest = hashlib.sha256(data).hexdigest() if data else None
+            elif entry.get('file'):
+                digest = fp.controller_files([entry['file']]).get(entry['file'], '')
+            elif entry.get('command'):
+                env = dict(os.environ, **{str(k): str(v) for k, v in (entry.get('environment') or {}).items()})
+                proc = subprocess.run([str(a) for a in entry['command']], env=env, capture_output=True, timeout=120, check=False)
+                out = proc.stdout.strip()
+                digest = hashlib.sha256(out).hexdigest() if proc.returncode == 0 and out else None
+            else:
+                digest = ''
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            # Unreachable mirror or registry: the roles run and report it themselves.
+            display.vvv('fast_path: could not resolve %s: %s' % (entry, exc))
+            digest = None
+        tmp = '%s.%d' % (memo, os.getpid())
+        with open(tmp, 'w', encoding='utf-8') as handle:
+            json.dump({'digest': digest}, handle)
+        os.replace(tmp, memo)
+        return digest
+
+    def _resolve(self, contracts):
+        """Digests of the contracts' floating inputs, or None when one cannot be resolved."""
+        out = []
+        for contract in contracts:
+            for entry in contract['resolve']:
+                entry = self._template(entry)
+                if not isinstance(entry, dict) or 'untemplated' in entry or not entry.get('when', True) \
+                        or not (entry.get('url') or entry.get('file') or entry.get('command')):
+                    continue
+                digest = self._resolve_one(entry)
+                if digest is None:
+                    return None
+                out.append(digest)
+        return out
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        args = self._task.args
+        unknown = sorted(set(args) - _ARGS)
+        if unknown:
+            raise AnsibleActionFail('fast_path: unsupported option(s) %s' % ', '.join(unknown))
+        state = args.get('state', 'check')
+        path = args.get('path') or '/var/lib/claude_fleet/converge.json'
+        host = task_vars.get('inventory_hostname')
+        try:
+            contracts = fp.play_contracts(args.get('roles') or [])
+        except fp.ContractError as exc:
+            if state == 'record':
+                raise AnsibleActionFail('fast_path: %s' % exc)
+            display.warning('fast_path: %s' % exc)
+            return self._decision(result, usable=False, reasons=[str(exc)])
+        if state == 'record':
+            return self._record(result, task_vars, path, host, contracts)
+        if state != 'check':
+            raise AnsibleActionFail('fast_path: state must be check or record, got %s' % state)
+        if not self._templar.template(args.get('usable', True)):
+            return self._decision(result, usable=False, reasons=[args.get('reason') or 'the fast path is off'])
+        return self._check(result, task_vars, path, host, contracts)
+
+    def _decision(self, result, usable, reasons, current=False, facts=None, pins_changed=None):
+        result.update(changed=result.get('changed', False), current=current, reasons=reasons, pins_changed=pins_changed or [])
+        result['ansible_facts'] = {_FACT: {'usable': usable, 'current': current, 'reasons': reasons, 'facts': facts or {}}}
+        return result
+
+    def _check(self, result, task_vars, path, host, contracts):
+        pins = None
+        for declared in fp.pins_declarations(contracts):
+            # Templated in the play, where the role's own variables are defined (it is one of the play's roles).
+            alone, values = self._template(declared.get('alone', False)), self._template(declared.get('values'))
+            if boolean(alone, strict=False) and isinstance(values, dict):
+                pins = dict(pins or {}, **{str(k): '' if v is None else str(v) for k, v in values.items()})
+        resolved = self._resolve(contracts)
+        if resolved is None:
+            return self._decision(result, usable=False, reasons=['a floating version could not be resolved on the controller'])
+        values = fp.input_values(contracts, task_vars, self._template, pins_alone=pins is not None)
+        digest = fp.fingerprint(values, {'resolved': resolved, 'extra': self._task.args.get('extra') or {}}, self._collection_digest())
+        # The record step after the roles reads these back; they never appear in the output.
+        memo = _memo_path(host)
+        with open(os.open(memo, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 'w', encoding='utf-8') as handle:
+            json.dump({'fingerprint': digest, 'pins': pins}, handle)
+        module_args = {'path': path, 'fingerprint': digest}
+        if pins is not None:
+            module_args['pins'] = pins
+        answer = self._execute_module(module_name='claude_fleet.bedrock.model_pins' if pins is not None else
+                                      'claude_fleet.bedrock.converge_stamp_info', module_args=module_args, task_vars=task_vars)
+        if answer.get('failed'):
+            result.update(answer)
+            return result
+        current = bool(answer.get('applied') if pins is not None else answer.get('current'))
+        facts = dict(answer.get('facts') or {})
+        if pins is not None and current:
+            facts['model'] = pins.get('ANTHROPIC_MODEL', facts.get('model', ''))
+        result['changed'] = bool(answer.get('changed'))
+        for key in ('files', 'diff'):
+            if key in answer:
+                result[key] = answer[key]
+        return self._decision(result, usable=True, reasons=answer.get('reasons') or [], current=current, facts=facts,
+                              pins_changed=answer.get('pins_changed'))
+
+    def _record(self, result, task_vars, path, host, contracts):
+        try:
+            with open(_memo_path(host), encoding='utf-8') as handle:
+                memo = json.load(handle)
+        except (OSError, ValueError) as exc:
+            raise AnsibleActionFail('fast_path: no fingerprint of this run for %s (state=check did not run): %s' % (host, exc))
+        paths, pin_files = [], []
+        for contract in contracts:
+            if not contract['writes']:
+                continue
+            name = '%s_fast_path_contract' % contract['name']
+            published = self._template(task_vars[name]) if name in task_vars else None
+            if not isinstance(published, dict) or not isinstance(published.get('paths'), list):
+                raise AnsibleActionFail('fast_path: role %s did not publish %s (a mapping with paths): it writes files, '
+                                        'so the stamp cannot be recorded' % (contract['name'], name))
+            paths += published['paths']
+            pin_files += published.get('pin_files') or []
+        module_args = {'path': path, 'fingerprint': memo['fingerprint'], 'paths': paths,
+                       'facts': self._template(self._task.args.get('facts') or {})}
+        if memo.get('pins') is not None:
+            module_args.update(pins=memo['pins'], pin_files=pin_files)
+        answer = self._execute_module(module_name='claude_fleet.bedrock.converge_stamp', module_args=module_args, task_vars=task_vars)
+        result.update(answer)
+        return result

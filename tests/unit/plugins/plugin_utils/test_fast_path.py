@@ -1,0 +1,163 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the claude_fleet.bedrock collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fast path's controller side: role contracts, what the fingerprint covers, and the digest itself.
+
+The contract tests read the collection's own setup.yml and roles: they fail when a role the playbook
+uses has no contract (meta/fast_path.yml), or when an option of any role's argument spec changes no
+fingerprint and is not declared as not affecting the converge.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils import fast_path as fp
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+SETUP = os.path.join(ROOT, 'playbooks', 'setup.yml')
+
+
+def _roles_in(tasks):
+    """Role names a task list includes or imports, blocks included."""
+    for task in tasks or []:
+        for key in ('block', 'rescue', 'always'):
+            yield from _roles_in(task.get(key))
+        for action in ('ansible.builtin.include_role', 'ansible.builtin.import_role', 'include_role', 'import_role'):
+            if action in task:
+                yield task[action]['name']
+
+
+def plays(path=SETUP):
+    """(play name, roles of the play in the order Ansible knows them) for each play of a playbook."""
+    with open(path, encoding='utf-8') as handle:
+        book = yaml.safe_load(handle)
+    out = []
+    for play in book:
+        names = [r['role'] if isinstance(r, dict) else r for r in play.get('roles') or []]
+        for section in ('pre_tasks', 'tasks', 'post_tasks', 'handlers'):
+            names += list(_roles_in(play.get(section)))
+        out.append((play['name'], names))
+    return out
+
+
+def converge_contracts():
+    """The contracts of the play that includes the stamp: its roles are the ones fingerprinted."""
+    converge = [names for _name, names in plays() if 'claude_fleet.bedrock._stamp' in names]
+    assert len(converge) == 1, 'setup.yml has one play that runs the fast path'
+    return fp.play_contracts(converge[0])
+
+
+def digest(contracts, variables, pins_alone=False):
+    return fp.fingerprint(fp.input_values(contracts, variables, lambda v: v, pins_alone))
+
+
+def test_every_role_setup_yml_uses_has_a_contract():
+    roles = sorted({name for _play, names in plays() for name in names})
+    assert 'claude_fleet.bedrock.settings' in roles and 'claude_fleet.bedrock._smoke' in roles
+    missing, problems = [], []
+    for name in roles:
+        try:
+            problems += fp.contract_problems(fp.load_contract(name))
+        except fp.ContractError as exc:
+            missing.append(str(exc))
+    assert missing == [], 'roles of setup.yml without a fast-path contract: %s' % missing
+    assert problems == [], problems
+
+
+def test_every_option_of_every_role_is_fingerprinted_or_declared_unaffected():
+    contracts = converge_contracts()
+    roles = sorted({name for _play, names in plays() for name in names})
+    options = {name: fp.load_contract(name) for name in roles}
+    variables = {o: 'value-of-%s' % o for c in options.values() for o in c['options']}
+    for pins_alone in (False, True):
+        base = digest(contracts, variables, pins_alone)
+        undeclared = []
+        for contract in options.values():
+            for option in sorted(contract['options']):
+                declared = option in contract['unaffected'] or (pins_alone and option in contract['pin_options'])
+                changes = digest(contracts, dict(variables, **{option: 'changed'}), pins_alone) != base
+                if not changes and not declared:
+                    undeclared.append('%s: %s' % (contract['name'], option))
+                if declared and option in contract['unaffected']:
+                    assert not changes, '%s is declared unaffected yet fingerprinted' % option
+        assert undeclared == [], ('options that change no fingerprint and are not declared unaffected in their role\'s '
+                                  'meta/fast_path.yml (pins_alone=%s): %s' % (pins_alone, undeclared))
+
+
+def test_a_new_option_of_a_writing_role_is_fingerprinted_without_a_list(tmp_path):
+    role = tmp_path / 'roles' / 'newrole'
+    (role / 'meta').mkdir(parents=True)
+    (role / 'meta' / 'argument_specs.yml').write_text(yaml.safe_dump(
+        {'argument_specs': {'main': {'options': {'newrole_a': {'type': 'str'}, 'newrole_b': {'type': 'str'}}}}}))
+    (role / 'meta' / 'fast_path.yml').write_text('writes: true\nunaffected:\n  newrole_b: only a timeout\n')
+    contracts = fp.play_contracts(['claude_fleet.bedrock.newrole'], root=str(tmp_path))
+    assert fp.fingerprinted(contracts) == ['newrole_a']
+    base = digest(contracts, {'newrole_a': '1', 'newrole_b': '1', 'other': '1'})
+    assert digest(contracts, {'newrole_a': '2', 'newrole_b': '1', 'other': '1'}) != base
+    assert digest(contracts, {'newrole_a': '1', 'newrole_b': '2', 'other': '2'}) == base
+
+
+def test_a_role_without_a_contract_or_from_elsewhere_is_refused(tmp_path):
+    (tmp_path / 'roles' / 'bare' / 'meta').mkdir(parents=True)
+    with pytest.raises(fp.ContractError, match='bare has no meta/fast_path.yml'):
+        fp.play_contracts(['claude_fleet.bedrock.bare'], root=str(tmp_path))
+    with pytest.raises(fp.ContractError, match="not one of this collection's roles"):
+        fp.play_contracts(['community.general.someone'], root=str(tmp_path))
+    (tmp_path / 'roles' / 'bare' / 'meta' / 'fast_path.yml').write_text('unaffected: {}\n')
+    with pytest.raises(fp.ContractError, match='writes: true or false'):
+        fp.play_contracts(['bare'], root=str(tmp_path))
+
+
+def test_a_stale_declaration_is_reported(tmp_path):
+    role = tmp_path / 'roles' / 'r'
+    (role / 'meta').mkdir(parents=True)
+    (role / 'meta' / 'argument_specs.yml').write_text('argument_specs: {main: {options: {r_a: {type: str}}}}\n')
+    (role / 'meta' / 'fast_path.yml').write_text('writes: true\nunaffected: {r_gone: renamed}\n')
+    assert fp.contract_problems(fp.load_contract('r', root=str(tmp_path))) == [
+        'r: meta/fast_path.yml declares r_gone, which is not an option of its argument spec']
+
+
+def test_the_pins_leave_the_fingerprint_only_when_they_have_their_own_path():
+    contracts = converge_contracts()
+    names = set(fp.fingerprinted(contracts))
+    alone = set(fp.fingerprinted(contracts, pins_alone=True))
+    assert 'settings_model' in names and 'settings_model' not in alone
+    assert names - alone == {'settings_model', 'settings_opus_model', 'settings_sonnet_model', 'settings_haiku_model',
+                             'settings_small_fast_model'}
+    assert [set(p) for p in fp.pins_declarations(contracts)] == [{'options', 'values', 'alone'}]
+
+
+def test_the_digest_follows_values_extra_data_and_the_collection():
+    base = fp.fingerprint({'settings_model': 'a'}, extra={'node_index': 'x'}, collection='c1')
+    assert base == fp.fingerprint({'settings_model': 'a'}, extra={'node_index': 'x'}, collection='c1')
+    assert base != fp.fingerprint({'settings_model': 'b'}, extra={'node_index': 'x'}, collection='c1')
+    assert base != fp.fingerprint({'settings_model': 'a'}, extra={'node_index': 'y'}, collection='c1')
+    assert base != fp.fingerprint({'settings_model': 'a'}, extra={'node_index': 'x'}, collection='c2')
+    assert base != fp.fingerprint({'settings_model': 'a', 'settings_new': ''}, extra={'node_index': 'x'}, collection='c1')
+
+
+def test_controller_files_named_by_values_are_part_of_the_digest(tmp_path):
+    ca = tmp_path / 'ca.pem'
+    ca.write_text('-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n')
+    values = {'claude_fleet_network_ca_certificates': [str(ca)], 'nodejs_tarball_install_dir': '/opt/nodejs'}
+    assert list(fp.controller_files(values)) == [str(ca)], 'directories and missing paths are not hashed'
+    before = fp.fingerprint(values)
+    ca.write_text('-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----\n')
+    assert fp.fingerprint(values) != before
+
+
+def test_the_collection_digest_covers_roles_and_plugins_but_not_caches(tmp_path):
+    (tmp_path / 'roles' / 'x' / 'tasks').mkdir(parents=True)
+    (tmp_path / 'roles' / 'x' / 'tasks' / 'main.yml').write_text('---\n')
+    (tmp_path / 'plugins' / '__pycache__').mkdir(parents=True)
+    before = fp.collection_digest(str(tmp_path))
+    (tmp_path / 'plugins' / '__pycache__' / 'm.pyc').write_bytes(b'\0')
+    (tmp_path / 'docs').mkdir()
+    (tmp_path / 'docs' / 'x.md').write_text('x')
+    assert fp.collection_digest(str(tmp_path)) == before
+    (tmp_path / 'roles' / 'x' / 'tasks' / 'main.yml').write_text('---\n- name: new\n')
+    assert fp.collection_digest(str(tmp_path)) != before
