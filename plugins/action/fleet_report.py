@@ -1,0 +1,130 @@
+# Copyright: Contributors to the claude_fleet.bedrock collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fleet report on the controller, assembled and written in Python (one task, milliseconds)."""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import tempfile
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
+
+_ARGS = frozenset(('group_hosts', 'dir', 'formats', 'preflight', 'fail'))
+_UNREACHED = 'unreachable or failed before the end of the converge'
+
+
+def assemble(hosts, facts, preflight, now=None):
+    """The report: one row per host of the group (hosts without collected facts are failed)."""
+    rows = []
+    for host in sorted(hosts):
+        fact = facts.get(host)
+        if not isinstance(fact, dict):
+            rows.append({'host': host, 'status': 'failed', 'detail': _UNREACHED})
+            continue
+        failed = [s for s in fact.get('smoke') or [] if s.get('status') == 'failed']
+        rows.append(dict(fact, host=host, status='failed' if failed else 'ok', detail=' '.join(s.get('remedy', '') for s in failed)))
+    preflight = preflight or {}
+    return {
+        'generated': (now or datetime.datetime.now(datetime.timezone.utc)).isoformat(),
+        'preflight': {'usable': preflight.get('usable'), 'remedies': preflight.get('remedies') or []},
+        'hosts': rows,
+        'failed_hosts': [r['host'] for r in rows if r['status'] == 'failed'],
+    }
+
+
+def _cell(value):
+    return '' if value is None else to_text(value)
+
+
+def markdown(report):
+    """fleet-report.md: a summary, one table row per host (per user when the smoke test ran), findings, remedies."""
+    rows, failed = report['hosts'], report['failed_hosts']
+    usable = report['preflight']['usable']
+    lines = ['# Claude Code fleet report', '',
+             'Hosts: %d, failed: %d%s.' % (len(rows), len(failed), ' (%s)' % ', '.join(failed) if failed else ''),
+             'Preflight: %s.' % ('passed' if usable else ('not run' if usable is None else 'failed')),
+             'Unchanged since their last converge (fast path, docs/fast-path.md): %d of %d.'
+             % (sum(1 for r in rows if r.get('fast_path')), len(rows)),
+             '', '| host | status | node | claude | region | model | auth | user | shell | smoke |',
+             '|---|---|---|---|---|---|---|---|---|---|']
+    for row in rows:
+        if row['status'] == 'failed' and 'node_version' not in row:
+            lines.append('| %s | failed | | | | | | | | %s |' % (row['host'], row['detail']))
+            continue
+        head = '| %s | %s | %s | %s | %s | %s |' % tuple(_cell(row.get(k)) for k in ('host', 'status', 'node_version', 'claude_code_version',
+                                                                                    'region', 'model'))
+        methods = row.get('auth_methods') or {}
+        if row.get('smoke'):
+            for smoke in row['smoke']:
+                status = smoke.get('status', '')
+                lines.append('%s %s | %s | %s | %s |' % (
+                    head, _cell(methods.get(smoke.get('user'), row.get('auth_method'))), _cell(smoke.get('user')),
+                    os.path.basename(_cell(smoke.get('shell'))), status if status == 'passed' else '%s: %s' % (status, _cell(smoke.get('remedy')))))
+        else:
+            auth = ', '.join(dict.fromkeys(_cell(v) for v in methods.values())) or _cell(row.get('auth_method'))
+            lines.append('%s %s | | | not run |' % (head, auth))
+    found = [r for r in rows if r.get('findings')]
+    if found:
+        lines += ['', '## Findings'] + ['- %s: %s' % (r['host'], m) for r in found for m in r['findings']]
+    if report['preflight']['remedies']:
+        lines += ['', '## Preflight remedies'] + ['- %s' % m for m in report['preflight']['remedies']]
+    return '\n'.join(lines) + '\n'
+
+
+def _write(directory, name, text):
+    """Write atomically, 0640 (the report names hosts and users, no secret)."""
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.%s.' % name)
+    try:
+        with os.fdopen(fd, 'w', encoding='utf-8') as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o640)
+        os.replace(tmp, os.path.join(directory, name))
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+class ActionModule(ActionBase):
+    """Runs on the controller only: reads each host's _report_host fact and writes the report files."""
+
+    TRANSFERS_FILES = False
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        args = self._task.args
+        unknown = sorted(set(args) - _ARGS)
+        if unknown:
+            raise AnsibleActionFail('fleet_report: unsupported option(s) %s' % ', '.join(unknown))
+        hosts = list(args.get('group_hosts') or [])
+        hostvars = task_vars.get('hostvars') or {}
+        facts = {}
+        for host in hosts:
+            try:
+                facts[host] = hostvars[host].get('_report_host')
+            except KeyError:
+                facts[host] = None
+        report = assemble(hosts, facts, args.get('preflight'))
+        text = markdown(report)
+        directory = args.get('dir')
+        formats = args.get('formats') if args.get('formats') is not None else ['json', 'markdown']
+        if not directory:
+            raise AnsibleActionFail('fleet_report: dir is required')
+        try:
+            if formats:
+                os.makedirs(directory, mode=0o750, exist_ok=True)
+            if 'json' in formats:
+                _write(directory, 'fleet-report.json', json.dumps(report, indent=2, sort_keys=True, separators=(',', ': ')) + '\n')
+            if 'markdown' in formats:
+                _write(directory, 'fleet-report.md', text)
+        except OSError as exc:
+            raise AnsibleActionFail('fleet_report: could not write the report in %s: %s' % (directory, exc))
+        # The report is output of the run, not managed state: writing it is not a change.
+        result.update(changed=False, msg=text.splitlines(), _ansible_verbose_always=True)
+        if report['failed_hosts'] and args.get('fail', True):
+            result.update(failed=True, msg='%d of %d host(s) failed: %s. See %s/fleet-report.md.' % (
+                len(report['failed_hosts']), len(report['hosts']), ', '.join(report['failed_hosts']), directory), summary=text.splitlines())
+        return result

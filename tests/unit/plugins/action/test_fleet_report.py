@@ -1,0 +1,47 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the claude_fleet.bedrock collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fleet report's assembly and Markdown, as the fleet_report action writes them."""
+
+from __future__ import annotations
+
+import datetime
+
+from ansible_collections.claude_fleet.bedrock.plugins.action import fleet_report
+
+NOW = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+BASE = {'node_version': '22.1.0', 'claude_code_version': '2.1.332', 'region': 'us-east-1', 'model': 'us.m', 'auth_method': 'static_keys',
+        'auth_methods': {'alice': 'static_keys', 'carol': 'api_key'}, 'fast_path': True, 'findings': []}
+
+
+def test_hosts_without_facts_fail_and_a_failed_smoke_test_fails_its_host():
+    smoke = [{'user': 'alice', 'shell': '/bin/bash', 'status': 'passed'},
+             {'user': 'carol', 'shell': '/usr/bin/fish', 'status': 'failed', 'remedy': 'Fix it.'}]
+    report = fleet_report.assemble(['ws2', 'ws1', 'ws3'], {'ws1': dict(BASE, smoke=[]), 'ws2': dict(BASE, smoke=smoke), 'ws3': None},
+                                   {'usable': True, 'remedies': []}, now=NOW)
+    assert report['generated'] == '2026-01-02T03:04:05+00:00'
+    assert [(r['host'], r['status']) for r in report['hosts']] == [('ws1', 'ok'), ('ws2', 'failed'), ('ws3', 'failed')]
+    assert report['failed_hosts'] == ['ws2', 'ws3']
+    assert report['hosts'][1]['detail'] == 'Fix it.'
+    assert report['hosts'][2]['detail'] == 'unreachable or failed before the end of the converge'
+
+
+def test_the_markdown_has_a_row_per_user_findings_and_remedies():
+    smoke = [{'user': 'alice', 'shell': '/bin/bash', 'status': 'passed'},
+             {'user': 'carol', 'shell': '/usr/bin/fish', 'status': 'failed', 'remedy': 'Fix it.'}]
+    report = fleet_report.assemble(['ws1', 'ws2', 'ws3'], {'ws1': dict(BASE, smoke=[], findings=['alice: odd']), 'ws2': dict(BASE, smoke=smoke)},
+                                   {'usable': False, 'remedies': ['Grant access.']}, now=NOW)
+    lines = fleet_report.markdown(report).splitlines()
+    assert lines[:5] == ['# Claude Code fleet report', '', 'Hosts: 3, failed: 2 (ws2, ws3).', 'Preflight: failed.',
+                         'Unchanged since their last converge (fast path, docs/fast-path.md): 2 of 3.']
+    assert '| ws1 | ok | 22.1.0 | 2.1.332 | us-east-1 | us.m | static_keys, api_key | | | not run |' in lines
+    assert '| ws2 | failed | 22.1.0 | 2.1.332 | us-east-1 | us.m | static_keys | alice | bash | passed |' in lines
+    assert '| ws2 | failed | 22.1.0 | 2.1.332 | us-east-1 | us.m | api_key | carol | fish | failed: Fix it. |' in lines
+    assert '| ws3 | failed | | | | | | | | unreachable or failed before the end of the converge |' in lines
+    assert lines[lines.index('## Findings') + 1] == '- ws1: alice: odd'
+    assert lines[-2:] == ['## Preflight remedies', '- Grant access.']
+
+
+def test_preflight_not_run_is_said_so():
+    text = fleet_report.markdown(fleet_report.assemble([], {}, None, now=NOW))
+    assert 'Preflight: not run.' in text and 'Hosts: 0, failed: 0.' in text
