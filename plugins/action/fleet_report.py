@@ -29,10 +29,18 @@ def assemble(hosts, facts, preflight, now=None):
     preflight = preflight or {}
     return {
         'generated': (now or datetime.datetime.now(datetime.timezone.utc)).isoformat(),
-        'preflight': {'usable': preflight.get('usable'), 'remedies': preflight.get('remedies') or []},
+        'preflight': {'usable': preflight.get('usable'), 'remedies': preflight.get('remedies') or [],
+                      # When the checks last ran; reused: a passing result younger than claude_fleet_preflight_max_age.
+                      'checked_at': preflight.get('checked_at'), 'reused': bool(preflight.get('reused'))},
         'hosts': rows,
         'failed_hosts': [r['host'] for r in rows if r['status'] == 'failed'],
     }
+
+
+def _when(preflight):
+    if not preflight.get('checked_at'):
+        return ''
+    return ' (%s %s)' % ('reused, checks last run' if preflight.get('reused') else 'checks run', preflight['checked_at'])
 
 
 def _cell(value):
@@ -45,7 +53,7 @@ def markdown(report):
     usable = report['preflight']['usable']
     lines = ['# Claude Code fleet report', '',
              'Hosts: %d, failed: %d%s.' % (len(rows), len(failed), ' (%s)' % ', '.join(failed) if failed else ''),
-             'Preflight: %s.' % ('passed' if usable else ('not run' if usable is None else 'failed')),
+             'Preflight: %s%s.' % ('passed' if usable else ('not run' if usable is None else 'failed'), _when(report['preflight'])),
              'Unchanged since their last converge (fast path, docs/fast-path.md): %d of %d.'
              % (sum(1 for r in rows if r.get('fast_path')), len(rows)),
              '', '| host | status | node | claude | region | model | auth | user | shell | smoke |',

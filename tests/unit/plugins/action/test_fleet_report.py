@@ -45,3 +45,9 @@ def test_the_markdown_has_a_row_per_user_findings_and_remedies():
 def test_preflight_not_run_is_said_so():
     text = fleet_report.markdown(fleet_report.assemble([], {}, None, now=NOW))
     assert 'Preflight: not run.' in text and 'Hosts: 0, failed: 0.' in text
+
+
+def test_the_report_says_when_the_preflight_checks_last_ran():
+    report = fleet_report.assemble([], {}, {'usable': True, 'reused': True, 'checked_at': '2026-01-02T03:00:00+00:00'}, now=NOW)
+    assert report['preflight']['checked_at'] == '2026-01-02T03:00:00+00:00' and report['preflight']['reused'] is True
+    assert 'Preflight: passed (reused, checks last run 2026-01-02T03:00:00+00:00).' in fleet_report.markdown(report)

@@ -1,0 +1,113 @@
+# Copyright: Contributors to the claude_fleet.bedrock collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reuse a passing Bedrock preflight while its inputs are unchanged and it is younger than a maximum age."""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import tempfile
+import time
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+_ARGS = frozenset(('state', 'inputs', 'max_age', 'cache_dir', 'result'))
+_KEEP = 32
+# The controller's own AWS credential sources when no key is given: their content is part of the identity.
+_AWS_FILES = (('AWS_SHARED_CREDENTIALS_FILE', '~/.aws/credentials'), ('AWS_CONFIG_FILE', '~/.aws/config'))
+_AWS_ENV = ('AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
+            'AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI')
+
+
+def _file_digest(path):
+    try:
+        with open(os.path.expanduser(path), 'rb') as handle:
+            return hashlib.sha256(handle.read(1024 * 1024)).hexdigest()
+    except OSError:
+        return ''
+
+
+def inputs_key(inputs, environ=None):
+    """Digest of what decides the preflight's answer: its inputs (secrets included, only ever digested), and the
+    controller's AWS environment and credential files, so a rotated key or another profile checks again."""
+    environ = os.environ if environ is None else environ
+    document = {
+        'inputs': inputs,
+        'env': {name: hashlib.sha256(environ[name].encode('utf-8')).hexdigest() for name in _AWS_ENV if name in environ},
+        'files': {default: _file_digest(environ.get(name, default)) for name, default in _AWS_FILES},
+    }
+    return hashlib.sha256(json.dumps(document, sort_keys=True, default=repr).encode('utf-8')).hexdigest()
+
+
+def lookup(cache, key, max_age, now):
+    """The cached passing result for key when younger than max_age seconds (0: never reuse), else None."""
+    entry = cache.get(key) if max_age > 0 else None
+    if not isinstance(entry, dict) or not isinstance(entry.get('result'), dict) or not entry['result'].get('usable'):
+        return None
+    age = now - float(entry.get('checked', 0))
+    return entry if 0 <= age < max_age else None
+
+
+def _load(path):
+    try:
+        with open(path, encoding='utf-8') as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _save(path, cache):
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    newest = dict(sorted(cache.items(), key=lambda kv: -float(kv[1].get('checked', 0)))[:_KEEP])
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.preflight-')
+    try:
+        with os.fdopen(fd, 'w', encoding='utf-8') as handle:
+            json.dump(newest, handle, indent=1, sort_keys=True)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+class ActionModule(ActionBase):
+    """state=get: RV(hit) and the cached RV(result); state=put: remember a passing result. Controller only."""
+
+    TRANSFERS_FILES = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars or {})
+        args = self._task.args
+        unknown = sorted(set(args) - _ARGS)
+        if unknown:
+            raise AnsibleActionFail('preflight_cache: unsupported option(s) %s' % ', '.join(unknown))
+        try:
+            max_age = float(args.get('max_age', 3600))
+        except (TypeError, ValueError):
+            raise AnsibleActionFail('preflight_cache: max_age (claude_fleet_preflight_max_age) must be a number of seconds, got %r'
+                                    % (args.get('max_age'),))
+        path = os.path.join(os.path.expanduser(args.get('cache_dir') or '~/.cache/claude_fleet'), 'preflight.json')
+        key, now = inputs_key(args.get('inputs') or {}), time.time()
+        cache = _load(path)
+        state = args.get('state', 'get')
+        if state == 'get':
+            entry = lookup(cache, key, max_age, now)
+            result.update(changed=False, hit=entry is not None, result=(entry or {}).get('result') or {},
+                          checked_at=(entry or {}).get('checked_at', ''), age=round(now - entry['checked'], 1) if entry else None)
+            return result
+        if state != 'put':
+            raise AnsibleActionFail('preflight_cache: state must be get or put, got %s' % state)
+        passed = args.get('result') or {}
+        if max_age > 0 and passed.get('usable'):
+            cache[key] = {'checked': now, 'checked_at': datetime.datetime.fromtimestamp(now, datetime.timezone.utc).isoformat(),
+                          'result': passed}
+            try:
+                _save(path, cache)
+            except OSError as exc:
+                result['warnings'] = ['could not write the preflight cache %s: %s' % (path, exc)]
+        result.update(changed=False, stored=max_age > 0 and bool(passed.get('usable')))
+        return result
