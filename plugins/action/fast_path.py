@@ -18,6 +18,12 @@ from ansible.utils.display import Display
 
 from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils import fast_path as fp
 
+try:  # ansible-core 2.19+ templates only strings it trusts; the contracts are this collection's own files.
+    from ansible.template import trust_as_template
+except ImportError:  # pragma: no cover - older ansible-core templates every string
+    def trust_as_template(value):
+        return value
+
 display = Display()
 
 _FACT = 'claude_fleet_stamp'
@@ -33,6 +39,15 @@ def _run_dir():
 
 def _memo_path(host):
     return os.path.join(_run_dir(), 'host-%s.json' % to_text(host).replace('/', '_'))
+
+
+def _trusted(value):
+    """A contract's templates (loaded with yaml.safe_load), marked as templates Ansible may render."""
+    if isinstance(value, dict):
+        return {k: _trusted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_trusted(v) for v in value]
+    return trust_as_template(value) if isinstance(value, str) else value
 
 
 class ActionModule(ActionBase):
@@ -99,7 +114,7 @@ class ActionModule(ActionBase):
         out = []
         for contract in contracts:
             for entry in contract['resolve']:
-                entry = self._template(entry)
+                entry = self._template(_trusted(entry))
                 if not isinstance(entry, dict) or 'untemplated' in entry or not entry.get('when', True) \
                         or not (entry.get('url') or entry.get('file') or entry.get('command')):
                     continue
@@ -143,7 +158,7 @@ class ActionModule(ActionBase):
         pins = None
         for declared in fp.pins_declarations(contracts):
             # Templated in the play, where the role's own variables are defined (it is one of the play's roles).
-            alone, values = self._template(declared.get('alone', False)), self._template(declared.get('values'))
+            alone, values = self._template(_trusted(declared.get('alone', False))), self._template(_trusted(declared.get('values')))
             if boolean(alone, strict=False) and isinstance(values, dict):
                 pins = dict(pins or {}, **{str(k): '' if v is None else str(v) for k, v in values.items()})
         resolved = self._resolve(contracts)
