@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - older ansible-core templates every str
 display = Display()
 
 _FACT = 'claude_fleet_stamp'
-_ARGS = frozenset(('state', 'path', 'roles', 'extra', 'usable', 'reason', 'facts'))
+_ARGS = frozenset(('state', 'path', 'roles', 'extra', 'usable', 'reason', 'facts', 'max_age'))
 
 
 def _run_dir():
@@ -170,7 +170,7 @@ class ActionModule(ActionBase):
         memo = _memo_path(host)
         with open(os.open(memo, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 'w', encoding='utf-8') as handle:
             json.dump({'fingerprint': digest, 'pins': pins}, handle)
-        module_args = {'path': path, 'fingerprint': digest}
+        module_args = {'path': path, 'fingerprint': digest, 'max_age': int(self._task.args.get('max_age') or 0)}
         if pins is not None:
             module_args['pins'] = pins
         answer = self._execute_module(module_name='claude_fleet.bedrock.model_pins' if pins is not None else

@@ -103,8 +103,9 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail('preflight_cache: state must be get or put, got %s' % state)
         passed = args.get('result') or {}
         if max_age > 0 and passed.get('usable'):
-            cache[key] = {'checked': now, 'checked_at': datetime.datetime.fromtimestamp(now, datetime.timezone.utc).isoformat(),
-                          'result': passed}
+            # checked_at: when the checks ran, as the result says (the report shows it).
+            cache[key] = {'checked': now, 'result': passed,
+                          'checked_at': passed.get('checked_at') or datetime.datetime.fromtimestamp(now, datetime.timezone.utc).isoformat()}
             try:
                 _save(path, cache)
             except OSError as exc:

@@ -18,12 +18,15 @@ import os
 import secrets
 import stat
 import tempfile
+import time
 
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils import home_fs
 
 STAMP_FORMAT = 2
 # Files up to this size are compared by content; larger ones (the node and claude binaries) by
-# size, modification time and inode, which every package manager and installer changes.
+# size, modification time and inode, which every package manager and installer changes, and by the
+# inode's change time: writing into the file in place updates it, and unlike the modification time
+# no tool can set it back (touch -d restores the mtime, not the ctime).
 DIGEST_LIMIT = 4 * 1024 * 1024
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, 'O_CLOEXEC', 0)
 
@@ -71,6 +74,7 @@ def _describe(info, opener, key):
                 os.close(fd)
         else:
             entry['mtime_ns'] = info.st_mtime_ns
+            entry['ctime_ns'] = info.st_ctime_ns
             entry['inode'] = info.st_ino
     else:
         # FIFOs, sockets and devices are never opened.
@@ -232,7 +236,22 @@ def as_user(uid, gid):
         os.setgroups(groups)
 
 
-def evaluate(stamp, fingerprint, pins=None):
+def age(path):
+    """Seconds since the last full converge recorded the stamp at path (its modification time), or None."""
+    try:
+        return max(0.0, time.time() - os.stat(path).st_mtime)
+    except OSError:
+        return None
+
+
+def keep_age(path, before):
+    """Give a rewritten stamp back the modification time it had (a pins-only change is not a full converge)."""
+    if before is not None:
+        with contextlib.suppress(OSError):
+            os.utime(path, (before.st_atime, before.st_mtime))
+
+
+def evaluate(stamp, fingerprint, pins=None, stamp_age=None, max_age=0):
     """Whether a host is still converged: (current, reasons, pins_differ).
 
     pins_differ is true when nothing but the model pins differ: the fingerprint (which then leaves the
@@ -242,6 +261,8 @@ def evaluate(stamp, fingerprint, pins=None):
         return False, ['no usable converge stamp (first converge with this collection, or the stamp was removed)'], False
     if stamp.get('fingerprint') != fingerprint:
         return False, ['the inputs changed since the last converge (variables, controller files, collection or resolved versions)'], False
+    if max_age and stamp_age is not None and stamp_age > max_age:
+        return False, ['the last full converge is %d s old, older than claude_fleet_stamp_max_age (%d s)' % (stamp_age, max_age)], False
     reasons = compare(stamp['paths'], probe_all(stamp['paths'], stamp['key']))
     if reasons:
         return False, reasons, False

@@ -17,7 +17,8 @@ description:
   - M(claude_fleet.bedrock.converge_stamp_info) compares a later run against it.
   - The stamp is written atomically, mode C(0600), owned by the connecting (become) user. It holds no
     secret value, only a digest of the inputs.
-  - An unchanged stamp is not rewritten.
+  - An unchanged stamp is not rewritten; its modification time is set to now, since it tells when the last full
+    converge ran (O(claude_fleet.bedrock.converge_stamp_info#module:max_age)).
 author:
   - claude_fleet maintainers (!UNKNOWN)
 extends_documentation_fragment:
@@ -163,6 +164,12 @@ def main():
                 save(path, new)
             except OSError as exc:
                 module.fail_json(msg='Could not write the converge stamp %s: %s' % (path, exc))
+    elif not module.check_mode:
+        # Unchanged, not rewritten; its modification time says when the last full converge ran (max_age).
+        try:
+            os.utime(path)
+        except OSError as exc:
+            module.fail_json(msg='Could not update the converge stamp %s: %s' % (path, exc))
     module.exit_json(**result)
 
 

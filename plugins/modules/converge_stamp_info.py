@@ -37,6 +37,12 @@ options:
     description: Digest of this run's inputs (P(claude_fleet.bedrock.converge_fingerprint#lookup)).
     type: str
     required: true
+  max_age:
+    description:
+      - Seconds after the last full converge (the stamp's modification time) when the host is no longer current
+        and the roles run again, to prove what no probe sees (a binary that no longer runs); V(0) for never.
+    type: int
+    default: 0
 """
 
 EXAMPLES = r"""
@@ -76,7 +82,7 @@ paths_checked:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.claude_fleet.bedrock.plugins.module_utils.converge_stamp import evaluate, load
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils.converge_stamp import age, evaluate, load
 
 
 def main():
@@ -84,11 +90,12 @@ def main():
         argument_spec=dict(
             path=dict(type='path', default='/var/lib/claude_fleet/converge.json'),
             fingerprint=dict(type='str', required=True, no_log=True),
+            max_age=dict(type='int', default=0),
         ),
         supports_check_mode=True,
     )
     stamp = load(module.params['path'])
-    current, reasons, _pins_differ = evaluate(stamp, module.params['fingerprint'])
+    current, reasons, _pins_differ = evaluate(stamp, module.params['fingerprint'], None, age(module.params['path']), module.params['max_age'])
     module.exit_json(changed=False, current=current, reasons=reasons,
                      facts=(stamp or {}).get('facts') or {}, paths_checked=len((stamp or {}).get('paths') or {}))
 

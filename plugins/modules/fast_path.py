@@ -63,6 +63,12 @@ options:
   reason:
     description: Why the fast path is not used, when O(usable=false).
     type: str
+  max_age:
+    description:
+      - With O(state=check), seconds after the host's last full converge when it is no longer current and the roles
+        run again, to prove what no probe sees (a binary that no longer runs); V(0) for never.
+    type: int
+    default: 0
   extra:
     description: Further data to fingerprint.
     type: raw

@@ -42,6 +42,12 @@ options:
     description: Digest of this run's inputs without the pin variables.
     type: str
     required: true
+  max_age:
+    description:
+      - Seconds after the last full converge (the stamp's modification time) when the host is no longer current
+        and the roles run again; V(0) for never. Applying new pins does not make the stamp younger.
+    type: int
+    default: 0
   pins:
     description:
       - Environment variable name to model id; an empty value removes the variable.
@@ -89,13 +95,15 @@ reasons:
   elements: str
 """
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils import home_fs
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils.claude_settings import (
     SettingsFileError, pin_changes, plan_settings, read_document, render_document, write_document)
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils.converge_stamp import (
-    as_user, evaluate, load, probe_all, save)
+    age, as_user, evaluate, keep_age, load, probe_all, save)
 
 
 def _apply(path, pins, dry_run):
@@ -122,12 +130,13 @@ def main():
             path=dict(type='path', default='/var/lib/claude_fleet/converge.json'),
             fingerprint=dict(type='str', required=True, no_log=True),
             pins=dict(type='dict', required=True),
+            max_age=dict(type='int', default=0),
         ),
         supports_check_mode=True,
     )
     pins = {str(k): '' if v is None else str(v) for k, v in module.params['pins'].items()}
     stamp = load(module.params['path'])
-    current, reasons, pins_differ = evaluate(stamp, module.params['fingerprint'], pins)
+    current, reasons, pins_differ = evaluate(stamp, module.params['fingerprint'], pins, age(module.params['path']), module.params['max_age'])
     result = dict(changed=False, applied=current, files=[], reasons=reasons, facts=(stamp or {}).get('facts') or {}, pins_changed=[])
     if current or not pins_differ:
         module.exit_json(**result)
@@ -153,7 +162,9 @@ def main():
         stamp['pins'] = pins
         stamp['paths'].update(probe_all(stamp['pin_files'], stamp['key']))
         try:
+            before = os.stat(module.params['path'])
             save(module.params['path'], stamp)
+            keep_age(module.params['path'], before)
         except OSError as exc:
             module.fail_json(msg='Could not update the converge stamp %s: %s' % (module.params['path'], exc))
     result.update(changed=bool(result['files']), applied=True, reasons=[])

@@ -223,6 +223,26 @@ def test_selected_tags_run_the_selected_role_and_write_no_stamp(fleet):
     assert fleet.get(fleet.hosts[0], STAMP) == before
 
 
+def test_a_node_binary_corrupted_in_place_is_not_reported_converged(fleet):
+    host = fleet.hosts[0]
+    # Same size, same modification time: only the content (and the inode's change time) differ.
+    script = ("f=$(readlink -f /usr/local/bin/node) && m=$(stat -c %y \"$f\") && s=$(stat -c %s \"$f\") && "
+              "printf 'XXXX' | dd of=\"$f\" bs=1 seek=0 conv=notrunc status=none && touch -d \"$m\" \"$f\" && "
+              "test \"$(stat -c %y \"$f\")\" = \"$m\" && test \"$(stat -c %s \"$f\")\" = \"$s\" && echo \"$f\"")
+    rc, out, err = fleet.root(host, script)
+    assert rc == 0, err
+    node = out.decode().strip()
+    rc, output, _recap = fleet.play(extra=SMOKE_OFF, report_dir=os.path.join(fleet.tmp, "corrupt"), verbosity=1)
+    assert "/usr/local/bin/node link target content changed" in output, "the probe names the corrupted binary"
+    row = report(fleet, "corrupt")[host]
+    assert rc != 0 and row["status"] == "failed" and row.get("fast_path") is not True, "a node that does not run fails the host"
+    # Repair: the roles install the release again once it is gone.
+    rc, _out, err = fleet.root(host, "rm -rf \"$(dirname \"$(dirname %s)\")\"" % node)
+    assert rc == 0, err
+    _output, recap = run(fleet, "repaired")
+    assert recap["failed"] == 0
+
+
 def test_uninstall_removes_the_stamp(fleet):
     rc, output, _recap = fleet.play(playbook=os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                                                           "playbooks", "uninstall.yml"))

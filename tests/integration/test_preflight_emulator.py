@@ -11,6 +11,8 @@ import json
 import os
 import subprocess
 import sys
+import time
+import urllib.request
 
 import pytest
 
@@ -107,6 +109,9 @@ def run_preflight(tmp_path, server, models=None, hosts=1, extra=None, check=Fals
         "claude_fleet_aws_secret_key": SECRET_KEY,
         "claude_fleet_bedrock_models": models or MODELS,
         "claude_fleet_preflight_retry_delay": 0.05,
+        # Each scenario checks afresh unless it is about the cache (which then lives under tmp_path).
+        "claude_fleet_preflight_max_age": 0,
+        "claude_fleet_preflight_cache_dir": str(tmp_path / "cache"),
     }
     variables = {}
     for key, value in (extra or {}).items():
@@ -128,6 +133,35 @@ def run_preflight(tmp_path, server, models=None, hosts=1, extra=None, check=Fals
     proc = subprocess.run(command, cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=TIMEOUT, check=False)
     result = json.loads(result_file.read_text(encoding="utf-8")) if result_file.exists() else None
     return proc, result
+
+
+def test_a_passing_preflight_is_reused_until_its_age_is_exceeded_then_revoked_access_stops_the_run(tmp_path, emulator):
+    server = emulator()
+    models = {"primary": f"us.{SONNET}", "opus": f"us.{OPUS}"}
+    cached = {"claude_fleet_preflight_max_age": 3600}
+    proc, first = run_preflight(tmp_path, server, models=models, extra=cached)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert first["usable"] is True and first["reused"] is False and server.counters()["total"] > 0
+    server.reset()
+    proc, second = run_preflight(tmp_path, server, models=models, extra=cached)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert second["reused"] is True and second["checked_at"] == first["checked_at"]
+    assert server.counters()["total"] == 0, "a reused preflight makes no AWS call"
+    # Other inputs (here the models) are another preflight.
+    proc, other = run_preflight(tmp_path, server, extra=cached)
+    assert proc.returncode == 0 and other["reused"] is False and server.counters()["total"] > 0
+    # Access to Opus is revoked: within the age the pass stands; once the age is exceeded the run stops.
+    request = urllib.request.Request(server.url + "/_emulator/scenario", data=json.dumps({"scenario": "model_denied"}).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:  # the loopback emulator's admin endpoint
+        assert answer.status == 200
+    proc, reused = run_preflight(tmp_path, server, models=models, extra=cached)
+    assert proc.returncode == 0 and reused["reused"] is True, "within the age the passing preflight stands"
+    time.sleep(1.1)
+    proc, stopped = run_preflight(tmp_path, server, models=models, extra={"claude_fleet_preflight_max_age": 1})
+    assert proc.returncode != 0
+    assert stopped is None, "the play stopped before the next task"
+    assert f"opus (us.{OPUS}): The caller is not authorized to use {OPUS} in us-east-1" in proc.stdout
 
 
 def reference(result, ref):

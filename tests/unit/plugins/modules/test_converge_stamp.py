@@ -15,6 +15,7 @@ import shutil
 import signal
 import stat
 import tempfile
+import time
 
 import pytest
 
@@ -369,3 +370,42 @@ def test_the_record_diff_shows_neither_the_key_nor_a_plain_digest(call, tmp_path
     assert stat.S_IMODE(os.stat(tmp_path / 'state' / 'converge.json').st_mode) == 0o600
     again = call(converge_stamp, diff=True, path=str(tmp_path / 'state' / 'converge.json'), fingerprint=FP1, paths=paths)
     assert again['changed'] is False, 'the key is kept: an unchanged host keeps its stamp byte for byte'
+
+
+def test_a_large_file_written_in_place_with_its_size_and_mtime_kept_is_caught(tmp_path, monkeypatch):
+    monkeypatch.setattr(stamp_utils, 'DIGEST_LIMIT', 4)
+    big = tmp_path / 'node'
+    big.write_bytes(b'\x7fELF-binary')
+    before = stamp_utils.probe(str(big))
+    kept = os.stat(big)
+    time.sleep(0.05)  # past the file system's timestamp granularity
+    with open(big, 'r+b') as handle:
+        handle.write(b'XXXX')
+    os.utime(big, ns=(kept.st_atime_ns, kept.st_mtime_ns))
+    after = stamp_utils.probe(str(big))
+    assert (after['size'], after['mtime_ns'], after['inode']) == (before['size'], before['mtime_ns'], before['inode'])
+    assert stamp_utils.compare({str(big): before}, {str(big): after}) == ['%s content changed' % big]
+
+
+def test_a_stamp_older_than_max_age_runs_the_roles_until_a_full_converge_records_again(call, tmp_path, home):
+    record(call, tmp_path, home)
+    path = str(tmp_path / 'state' / 'converge.json')
+    fresh = call(converge_stamp_info, path=path, fingerprint=FP1, max_age=3600)
+    assert fresh['current'] is True, fresh
+    old = time.time() - 7200
+    os.utime(path, (old, old))
+    stale = call(converge_stamp_info, path=path, fingerprint=FP1, max_age=3600)
+    assert stale['current'] is False and 'older than claude_fleet_stamp_max_age (3600 s)' in stale['reasons'][0], stale
+    assert call(converge_stamp_info, path=path, fingerprint=FP1, max_age=0)['current'] is True, 'max_age 0: never'
+    assert record(call, tmp_path, home)['changed'] is False
+    assert call(converge_stamp_info, path=path, fingerprint=FP1, max_age=3600)['current'] is True, 'a full converge makes it young again'
+
+
+def test_applying_pins_alone_does_not_make_an_old_stamp_young(call, tmp_path, home):
+    record(call, tmp_path, home, pins={'ANTHROPIC_MODEL': MODEL_A})
+    path = str(tmp_path / 'state' / 'converge.json')
+    old = time.time() - 600
+    os.utime(path, (old, old))
+    result = call(model_pins, path=path, fingerprint=FP1, pins={'ANTHROPIC_MODEL': MODEL_B}, max_age=3600)
+    assert result['applied'] is True and result['changed'] is True, result
+    assert abs(os.stat(path).st_mtime - old) < 1
