@@ -241,8 +241,8 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements
                 if not args.no_peer:
                     record('peer', count, run(playbook(inventory, count, book=PEER), env, phases))
         if args.added_next_to:
-            alone_hosts, _ = fleet_up(fleets[2], 1, args.release, work, env)
-            added_hosts, _ = fleet_up(fleets[1], 1, args.release, work, env)
+            alone_hosts, _vars = fleet_up(fleets[2], 1, args.release, work, env)
+            added_hosts, _vars = fleet_up(fleets[1], 1, args.release, work, env)
             set_model(host_vars, list(alone_hosts) + list(added_hosts), MODELS[0])
             alone = write_inventory(os.path.join(work, 'inv-alone'), alone_hosts, group_vars, host_vars)
             next_to = dict({h: main_hosts[h] for h in names[:args.added_next_to]}, **added_hosts)

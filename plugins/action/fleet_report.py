@@ -62,8 +62,8 @@ def markdown(report):
         if row['status'] == 'failed' and 'node_version' not in row:
             lines.append('| %s | failed | | | | | | | | %s |' % (row['host'], row['detail']))
             continue
-        head = '| %s | %s | %s | %s | %s | %s |' % tuple(_cell(row.get(k)) for k in ('host', 'status', 'node_version', 'claude_code_version',
-                                                                                    'region', 'model'))
+        keys = ('host', 'status', 'node_version', 'claude_code_version', 'region', 'model')
+        head = '| %s |' % ' | '.join(_cell(row.get(k)) for k in keys)
         methods = row.get('auth_methods') or {}
         if row.get('smoke'):
             for smoke in row['smoke']:

@@ -11,11 +11,11 @@ short_description: The fast no-op path of setup.yml in one task per host
 version_added: 0.1.0
 description:
   - An action plugin that runs on the controller. With O(state=check), before the workstation roles, it
-    fingerprints the inputs of the play's roles on the controller and makes one module call on the host:
+    fingerprints the inputs of the play's roles on the controller and makes one module call on the host,
     M(claude_fleet.bedrock.converge_stamp_info), or M(claude_fleet.bedrock.model_pins) when the roles'
     contracts let a change of the model pins alone be applied without them (it then writes them).
   - The inputs follow from the roles of the play, O(roles), by their contracts (each role's
-    C(meta/fast_path.yml)): every option of a role's argument spec that writes files is fingerprinted
+    C(meta/fast_path.yml)). Every option of a role's argument spec that writes files is fingerprinted
     unless the contract declares it unaffected, with the variables the contract names, the controller files
     their values name by absolute path, the collection's own roles and plugins, and the contract's floating
     inputs (a Node.js release index, the registry's C(latest)), each resolved once per run for all hosts.

@@ -10,10 +10,10 @@ module: fleet_report
 short_description: Write the fleet report of setup.yml and verify.yml on the controller
 version_added: 0.1.0
 description:
-  - An action plugin that runs on the controller only, in one task, in Python: it reads the C(_report_host) fact
+  - An action plugin that runs on the controller only, in one task, in Python. It reads the C(_report_host) fact
     each host of O(group_hosts) collected (internal role C(_report), C(tasks_from=collect)), assembles the report
-    (hosts without that fact are failed), writes C(fleet-report.json) and C(fleet-report.md) atomically (mode
-    C(0640)) into O(dir), and returns the Markdown summary as RV(msg).
+    (hosts without that fact are failed), writes C(fleet-report.json) and C(fleet-report.md) atomically, mode
+    C(0640), into O(dir), and returns the Markdown summary as RV(msg).
   - Fails when a host failed or a user's Claude Code did not answer, after the report is written, unless O(fail=false).
   - The report holds no secret (versions, regions, models, users, authentication methods, smoke results, findings).
 author:
