@@ -87,13 +87,13 @@ class MemorySampler(threading.Thread):
             self.peak = max(self.peak, sum(self._pss(p) for p in self._tree(self.pid)))
 
 
-def run(argv: list[str], env: dict, phases: str | None = None) -> dict:
+def run(argv: list[str], env: dict, phases: str | None = None, cwd: str = ROOT) -> dict:
     """Run a command to completion (bounded): wall time, output, peak memory and phase events."""
     env = dict(env)
     if phases:
         env['CLAUDE_FLEET_BENCH_PHASES'] = phases
     started = time.time()
-    proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sampler = MemorySampler(proc.pid)
     sampler.start()
     try:
@@ -169,7 +169,7 @@ def median(values):
     return statistics.median(values) if values else float('nan')
 
 
-def main() -> int:  # pylint: disable=too-many-locals,too-many-statements
+def main() -> int:  # pylint: disable=too-many-locals,too-many-statements,too-many-branches
     """Bring up the fleets, measure, tear down."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--counts', default='1,10,30', help='fleet sizes measured, comma separated (default 1,10,30)')
@@ -179,6 +179,8 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements
     parser.add_argument('--no-peer', action='store_true', help='leave out the peer baseline')
     parser.add_argument('--added-next-to', type=int, default=10,
                         help='converged hosts next to the added workstation (0: no added-workstation runs)')
+    parser.add_argument('--baseline-root', help='another checkout of the collection (for example main): its setup.yml no-op and '
+                        'model change are measured too, on a fleet of its own, interleaved with these (kinds *_base)')
     parser.add_argument('--output', default=os.path.join(ROOT, 'bench', 'results', 'fleet.json'))
     args = parser.parse_args()
     counts = sorted({int(c) for c in args.counts.split(',') if c.strip()})
@@ -192,13 +194,15 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements
     env = dict(os.environ, CLAUDE_FLEET_TEST_STATE=os.path.join(work, 'state'), ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
                PYTHONPATH=os.path.join(ROOT, 'tests', 'emulator'),
                ANSIBLE_CALLBACK_PLUGINS=os.path.join(ROOT, 'bench', 'callback_plugins'), ANSIBLE_CALLBACKS_ENABLED='bench_phases')
-    fleets = [tag + 'm'] + ([tag + 'a', tag + 'b'] if args.added_next_to else [])
+    fleets = [tag + 'm'] + ([tag + 'a', tag + 'b'] if args.added_next_to else []) + ([tag + 'z'] if args.baseline_root else [])
+    base = os.path.abspath(args.baseline_root) if args.baseline_root else None
+    base_env = dict(env, ANSIBLE_CONFIG=os.path.join(base, 'ansible.cfg')) if base else None
     figures: dict = {'counts': counts, 'rounds': args.rounds, 'release': args.release, 'runs': {}, 'phases': {}}
 
     def playbook(inventory, hosts_count, *extra, book=SETUP):
         forks = str(max(1, min(hosts_count, args.forks)))
         argv = [os.path.join(BIN, 'ansible-playbook'), '-i', inventory, '-f', forks, book]
-        if book == SETUP:
+        if book in (SETUP, os.path.join(base or ROOT, 'playbooks', 'setup.yml')):
             argv += ['-e', 'claude_fleet_smoke_enabled=false', '-e', 'claude_fleet_report_dir=' + report]
         return argv + list(extra)
 
@@ -216,10 +220,21 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements
         inventories = {c: write_inventory(os.path.join(work, 'inv%d' % c), {h: main_hosts[h] for h in names[:c]}, group_vars, host_vars)
                        for c in counts}
         full = write_inventory(os.path.join(work, 'inv-all'), main_hosts, group_vars, host_vars)
+        if base:
+            base_hosts, base_vars = fleet_up(fleets[-1], size, args.release, work, env)
+            base_names = list(base_hosts)
+            set_model(host_vars, base_names, MODELS[0])
+            base_inventories = {c: write_inventory(os.path.join(work, 'base%d' % c), {h: base_hosts[h] for h in base_names[:c]}, base_vars,
+                                                   host_vars) for c in counts}
+            base_setup = os.path.join(base, 'playbooks', 'setup.yml')
+            run(playbook(write_inventory(os.path.join(work, 'base-all'), base_hosts, base_vars, host_vars), size, book=base_setup),
+                base_env, cwd=base)
         figures['fresh_converge'] = {'hosts': size, 'seconds': run(playbook(full, size), env)['seconds']}
         if not args.no_peer:
             run(playbook(full, size, book=PEER), env)  # the peer's own first converge
         model = {h: 0 for h in names}
+        if base:
+            model.update({h: 0 for h in base_names})
         for round_index in range(args.rounds):
             order = counts[round_index % len(counts):] + counts[:round_index % len(counts)]
             for count in order:
@@ -240,6 +255,13 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements
                 figures.setdefault('model_change_fast_path_hosts', {}).setdefault(str(count), fast_path_hosts(report))
                 if not args.no_peer:
                     record('peer', count, run(playbook(inventory, count, book=PEER), env, phases))
+                if base:
+                    record('noop_base', count, run(playbook(base_inventories[count], count, book=base_setup), base_env, phases, cwd=base))
+                    subset = base_names[:count]
+                    new = 1 - model[subset[0]] if subset[0] in model else 1
+                    set_model(host_vars, subset, MODELS[new])
+                    model.update({h: new for h in subset})
+                    record('model_change_base', count, run(playbook(base_inventories[count], count, book=base_setup), base_env, phases, cwd=base))
         if args.added_next_to:
             alone_hosts, _vars = fleet_up(fleets[2], 1, args.release, work, env)
             added_hosts, _vars = fleet_up(fleets[1], 1, args.release, work, env)
@@ -275,6 +297,13 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements
               % (count, row['ping'], row['noop'], row['model_change'], row['peer'], row['noop_to_ping'],
                  row['model_change_to_noop'], row['peer_to_noop'], row['noop_peak_mb'], row['peer_peak_mb']))
     figures['summary'] = summary
+    if base:
+        for count in counts:
+            noop_base, change_base = med('noop_base', count), med('model_change_base', count)
+            summary[str(count)].update(noop_base=noop_base, model_change_base=change_base)
+            print('  %5d baseline %s: no-op %.2fs (%.2fx ping), model change %.2fs; this checkout\'s no-op = %.2fx the baseline\'s'
+                  % (count, args.baseline_root, noop_base, noop_base / summary[str(count)]['ping'], change_base,
+                     summary[str(count)]['noop'] / noop_base))
     changes = {k: sorted({c for r in v for c in r['changed'].values()}) for k, v in figures['runs'].items() if not k.startswith('ping')}
     print('  changed tasks per host: %s' % ', '.join('%s %s' % kv for kv in sorted(changes.items())))
     print('  fast path hosts: no-op %s, model change %s' % (figures.get('noop_fast_path_hosts'), figures.get('model_change_fast_path_hosts')))
