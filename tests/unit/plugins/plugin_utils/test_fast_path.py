@@ -127,7 +127,7 @@ def test_the_pins_leave_the_fingerprint_only_when_they_have_their_own_path():
     alone = set(fp.fingerprinted(contracts, pins_alone=True))
     assert 'settings_model' in names and 'settings_model' not in alone
     assert names - alone == {'settings_model', 'settings_opus_model', 'settings_sonnet_model', 'settings_haiku_model',
-                             'settings_small_fast_model'}
+                             'settings_fable_model', 'settings_small_fast_model'}
     assert [set(p) for p in fp.pins_declarations(contracts)] == [{'options', 'values', 'alone'}]
 
 
