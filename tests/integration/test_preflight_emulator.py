@@ -138,7 +138,8 @@ def run_preflight(tmp_path, server, models=None, hosts=1, extra=None, check=Fals
 def test_a_passing_preflight_is_reused_until_its_age_is_exceeded_then_revoked_access_stops_the_run(tmp_path, emulator):
     server = emulator()
     models = {"primary": f"us.{SONNET}", "opus": f"us.{OPUS}"}
-    cached = {"claude_fleet_preflight_max_age": 3600}
+    # Opus 4.6 is LEGACY in the emulator's catalog: accepted here, so that only its access decides.
+    cached = {"claude_fleet_preflight_max_age": 3600, "claude_fleet_preflight_allow_legacy": True}
     proc, first = run_preflight(tmp_path, server, models=models, extra=cached)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert first["usable"] is True and first["reused"] is False and server.counters()["total"] > 0
@@ -158,7 +159,7 @@ def test_a_passing_preflight_is_reused_until_its_age_is_exceeded_then_revoked_ac
     proc, reused = run_preflight(tmp_path, server, models=models, extra=cached)
     assert proc.returncode == 0 and reused["reused"] is True, "within the age the passing preflight stands"
     time.sleep(1.1)
-    proc, stopped = run_preflight(tmp_path, server, models=models, extra={"claude_fleet_preflight_max_age": 1})
+    proc, stopped = run_preflight(tmp_path, server, models=models, extra=dict(cached, claude_fleet_preflight_max_age=1))
     assert proc.returncode != 0
     assert stopped is None, "the play stopped before the next task"
     assert f"opus (us.{OPUS}): The caller is not authorized to use {OPUS} in us-east-1" in proc.stdout
