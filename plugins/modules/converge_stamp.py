@@ -45,7 +45,7 @@ options:
     default: present
   fingerprint:
     description:
-      - Digest of the run's inputs, as returned by the P(claude_fleet.bedrock.converge_fingerprint#lookup) lookup.
+      - Digest of the run's inputs, as computed by M(claude_fleet.bedrock.fast_path).
       - Required with O(state=present).
     type: str
   paths:
@@ -75,7 +75,7 @@ options:
 EXAMPLES = r"""
 - name: Record this converge
   claude_fleet.bedrock.converge_stamp:
-    fingerprint: "{{ lookup('claude_fleet.bedrock.converge_fingerprint', 'nodejs_', 'claude_code_', 'settings_') }}"
+    fingerprint: "{{ _fingerprint }}"
     paths:
       - /usr/local/bin/node
       - /home/alice/.claude/settings.json

@@ -34,7 +34,7 @@ options:
     type: path
     default: /var/lib/claude_fleet/converge.json
   fingerprint:
-    description: Digest of this run's inputs (P(claude_fleet.bedrock.converge_fingerprint#lookup)).
+    description: Digest of this run's inputs (M(claude_fleet.bedrock.fast_path)).
     type: str
     required: true
   max_age:
