@@ -22,8 +22,7 @@ pytestmark = [pytest.mark.sandbox, pytest.mark.slow, *SANDBOX_SKIPS]
 
 with open(os.path.join(REPO, "tests", "mantle.yml"), encoding="utf-8") as _handle:
     MANTLE = yaml.safe_load(_handle)
-PINS = {MANTLE[k] for k in ("claude_fleet_bedrock_model", "claude_fleet_bedrock_opus_model", "claude_fleet_bedrock_sonnet_model",
-                            "claude_fleet_bedrock_haiku_model")}
+PINS = {v for k, v in MANTLE.items() if k.startswith("claude_fleet_bedrock_") and k.endswith("model")}
 USERS = {"alice": "bash", "bob": "zsh", "carol": "fish"}
 
 

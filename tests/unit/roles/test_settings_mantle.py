@@ -37,6 +37,11 @@ def test_mantle_sets_the_mantle_keys_and_not_use_bedrock():
     assert env['CLAUDE_CODE_USE_MANTLE'] == '1'
     assert env['ANTHROPIC_BEDROCK_MANTLE_BASE_URL'] == 'https://bedrock-mantle.eu-west-1.api.aws/anthropic'
     assert 'CLAUDE_CODE_USE_BEDROCK' not in env and 'CLAUDE_CODE_SKIP_MANTLE_AUTH' not in env
+    # The bedrock-runtime gateway options do not apply on Mantle.
+    env = render('_settings_fleet_env_set', claude_fleet_bedrock_endpoint='mantle', settings_bedrock_base_url='http://gw.example',
+                 settings_skip_bedrock_auth=True)
+    assert 'ANTHROPIC_BEDROCK_BASE_URL' not in env and 'CLAUDE_CODE_SKIP_BEDROCK_AUTH' not in env
+    assert render('_settings_fleet_env_set', settings_bedrock_base_url='http://gw.example')['ANTHROPIC_BEDROCK_BASE_URL'] == 'http://gw.example'
     # The endpoint keys are fleet policy: managed settings, and the shell (like CLAUDE_CODE_USE_BEDROCK).
     managed = render('_settings_managed_env', claude_fleet_bedrock_endpoint='mantle')
     assert {'CLAUDE_CODE_USE_MANTLE', 'ANTHROPIC_BEDROCK_MANTLE_BASE_URL'} <= set(managed)
