@@ -305,3 +305,13 @@ def test_bedrock_flag_wins_over_mantle_flag(claude_bin, bedrock_emulator, tmp_pa
                       AWS_ACCESS_KEY_ID=emu.access_key_id, AWS_SECRET_ACCESS_KEY=emu.secret_access_key)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert emu.requests("InvokeModelWithResponseStream") and not emu.requests("MessagesStream")
+
+
+def test_skip_mantle_auth_sends_no_signature(claude_bin, bedrock_emulator, tmp_path):
+    """CLAUDE_CODE_SKIP_MANTLE_AUTH=1: no SigV4 (a gateway would sign); the emulator, which wants one, says so."""
+    emu = bedrock_emulator()
+    proc = run_claude_mantle(claude_bin, emu, tmp_path, CLAUDE_CODE_SKIP_MANTLE_AUTH="1", ANTHROPIC_MODEL=mantle_model(emu),
+                             AWS_ACCESS_KEY_ID=emu.access_key_id, AWS_SECRET_ACCESS_KEY=emu.secret_access_key)
+    assert proc.returncode != 0
+    entries = emu.requests()
+    assert entries and all(e["auth"] is None and e["error_code"] == "MissingAuthenticationTokenException" for e in entries)
