@@ -26,8 +26,10 @@ pytestmark = [pytest.mark.sandbox] + SANDBOX_SKIPS
 
 EU_MODEL = "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
 SETTINGS_CHOICES = "profile, sso, credential_export, api_key, static_keys, none"
+BEGIN_MARKER = "# BEGIN ANSIBLE MANAGED BLOCK claude_fleet.bedrock"
+END_MARKER = "# END ANSIBLE MANAGED BLOCK claude_fleet.bedrock"
 
-# (id, kind, target, bad variables or module args, [substrings the failure message must contain])
+# (id, kind, target, bad variables or module args, [substrings the failure message must contain][, [substrings it must not contain]])
 ROLE_CASES = [
     ("node-method", "role", "nodejs", {"nodejs_install_method": "snap"},
      ["nodejs_install_method", "auto, tarball, nodesource, distro, homebrew", "snap"]),
@@ -61,13 +63,77 @@ ROLE_CASES = [
      ["settings_bedrock_service_tier", "default, flex, priority", "turbo"]),
     ("settings-max-output-tokens", "role", "settings", {"settings_max_output_tokens": "lots"}, ["settings_max_output_tokens must be a number or empty"]),
     ("settings-env-name", "role", "settings", {"settings_extra_env": {"BAD-NAME": "x"}},
-     ["settings_extra_env has keys that are not environment variable names: [\"BAD-NAME\"]"]),
+     ["settings_extra_env has a key that is not an environment variable name (^[A-Za-z_][A-Za-z0-9_]*$): 'BAD-NAME'."]),
     ("settings-secret-in-managed", "role", "settings", {"settings_managed_env_keys": ["CLAUDE_CODE_USE_BEDROCK", "AWS_SECRET_ACCESS_KEY"]},
      ["settings_managed_env_keys must not list secrets (AWS_SECRET_ACCESS_KEY)"]),
     ("settings-user-shell", "role", "settings", {"settings_users": [{"name": "alice", "shell": "tcsh"}]}, ["shell", "bash", "zsh", "fish", "tcsh"]),
     ("settings-user-auth", "role", "settings", {"settings_users": [{"name": "alice", "auth_method": "kerberos"}]},
      ["auth_method", "static_keys", "kerberos"]),
     ("settings-region-prefix", "role", "settings", {"settings_bedrock_region_prefix": "mars"}, ["settings_bedrock_region_prefix", "mars"]),
+    # Values cannot change the shape of what they are written into (plugins/filter/settings_values.py): each message
+    # names the option and the reason, and for secrets never the value (the sixth item: text the output must not hold).
+    ("value-shell-end-marker", "role", "settings", {"settings_shell_extra_env": {"NOTE": "ok\n" + END_MARKER}},
+     ["settings_shell_extra_env[NOTE] contains a control character (U+000A LINE FEED at position 2)"]),
+    ("value-shell-begin-marker", "role", "settings", {"settings_extra_env": {"NOTE": BEGIN_MARKER + "\nexport PWNED=1"}},
+     ["settings_extra_env[NOTE] contains a control character (U+000A LINE FEED"]),
+    ("value-shell-cr", "role", "settings", {"settings_shell_extra_env": {"A": "a\rtouch /tmp/pwned"}},
+     ["settings_shell_extra_env[A] contains a control character (U+000D"]),
+    ("value-shell-nul", "role", "settings", {"settings_shell_extra_env": {"A": "a\u0000b"}},
+     ["settings_shell_extra_env[A] contains a control character (U+0000"]),
+    ("value-shell-del", "role", "settings", {"settings_shell_extra_env": {"A": "a\u007fb"}},
+     ["settings_shell_extra_env[A] contains a control character (U+007F"]),
+    ("value-shell-line-separator", "role", "settings", {"settings_shell_extra_env": {"A": "a\u2028" + END_MARKER}},
+     ["settings_shell_extra_env[A] contains a control character (U+2028"]),
+    ("value-shell-env-name", "role", "settings", {"settings_shell_extra_env": {"A B": "x"}},
+     ["settings_shell_extra_env has a key that is not an environment variable name (^[A-Za-z_][A-Za-z0-9_]*$): 'A B'."]),
+    ("value-guardrail-id-injection", "role", "settings", {"settings_guardrail_identifier": "gr-x\nX-Injected: yes", "settings_guardrail_version": "1"},
+     ["settings_guardrail_identifier contains a control character (U+000A"]),
+    ("value-guardrail-version-injection", "role", "settings",
+     {"settings_guardrail_identifier": "gr-x", "settings_guardrail_version": "1\r\nX-Injected: yes"},
+     ["settings_guardrail_version contains a control character (U+000D"]),
+    ("value-header-name", "role", "settings", {"settings_custom_headers": {"X Bad": "v"}},
+     ["settings_custom_headers has a header name that is not an RFC 7230 token"]),
+    ("value-header-name-colon", "role", "settings", {"settings_custom_headers": {"X-A: b": "c"}},
+     ["settings_custom_headers has a header name that is not an RFC 7230 token"]),
+    ("value-header-injection", "role", "settings", {"settings_custom_headers": {"X-Team": "a\nAuthorization: Bearer hdr-s3cret"}},
+     ["settings_custom_headers[X-Team] contains a control character (U+000A"], ["hdr-s3cret"]),
+    ("value-base-url-newline", "role", "settings", {"settings_bedrock_base_url": "https://gw.example.com\nX-Injected: yes"},
+     ["settings_bedrock_base_url contains a control character (U+000A"]),
+    ("value-base-url-not-url", "role", "settings", {"settings_bedrock_base_url": "gw.example.com"},
+     ["settings_bedrock_base_url must be an absolute http:// or https:// URL"]),
+    ("value-managed-credential-header", "role", "settings",
+     {"settings_managed_settings": {"env": {"ANTHROPIC_CUSTOM_HEADERS": "Authorization: Bearer mgd-s3cret"}}},
+     ["settings_managed_settings.env[ANTHROPIC_CUSTOM_HEADERS] looks like a credential (the Authorization header carries a credential)",
+      "settings_extra_secret_env"], ["mgd-s3cret"]),
+    ("value-managed-credential-url", "role", "settings",
+     {"settings_managed_settings": {"env": {"ANTHROPIC_BEDROCK_BASE_URL": "https://bob:url-s3cret@gw.example.com"}}},
+     ["settings_managed_settings.env[ANTHROPIC_BEDROCK_BASE_URL] looks like a credential (the URL has a user name or password"], ["url-s3cret"]),
+    ("value-region-newline", "role", "settings", {"settings_aws_region": "us-east-1\n"}, ["settings_aws_region contains a control character (U+000A"]),
+    ("value-model-newline", "role", "settings", {"settings_model": "anthropic.claude-sonnet-4-5-20250929-v1:0\n"},
+     ["settings_model contains a control character (U+000A"]),
+    ("value-profile-newline", "role", "settings", {"settings_auth_method": "profile", "settings_aws_profile": "dev\n[default]"},
+     ["settings_aws_profile contains a control character (U+000A"]),
+    ("value-profile-bracket", "role", "settings", {"settings_auth_method": "profile", "settings_aws_profile": "dev] [default"},
+     ["settings_aws_profile must not contain [ or ]: it names an INI section."]),
+    ("value-sso-start-url", "role", "settings", {"settings_aws_sso_start_url": "https://d-1.awsapps.com/start\nsso_region = x"},
+     ["settings_aws_sso_start_url contains a control character (U+000A"]),
+    ("value-auth-refresh-command", "role", "settings", {"settings_aws_auth_refresh_command": "aws sso login\ntouch /tmp/pwned"},
+     ["settings_aws_auth_refresh_command contains a control character (U+000A"]),
+    ("value-env-file-quote", "role", "settings", {"settings_env_file": ".x\"; touch /tmp/pwned; \""},
+     ["settings_env_file must not contain \": the rc files source it inside a double-quoted shell word."]),
+    ("value-user-extra-env", "role", "settings", {"settings_users": [{"name": "alice", "extra_env": {"A": "x\ny"}}]},
+     ["settings_users[alice].extra_env[A] contains a control character (U+000A"]),
+    ("value-user-secret-env-name", "role", "settings", {"settings_users": [{"name": "alice", "extra_secret_env": {"1BAD": "s"}}]},
+     ["settings_users[alice].extra_secret_env has a key that is not an environment variable name"]),
+    ("value-user-api-key", "role", "settings",
+     {"settings_users": [{"name": "alice", "auth_method": "api_key", "bedrock_api_key": "ABSK\nuser-s3cret"}]},
+     ["settings_users[alice].bedrock_api_key contains a control character (U+000A LINE FEED at position 4)"], ["user-s3cret"]),
+    ("value-api-key", "role", "settings", {"settings_auth_method": "api_key", "settings_bedrock_api_key": "ABSK\rfleet-s3cret"},
+     ["settings_bedrock_api_key contains a control character (U+000D CARRIAGE RETURN at position 4)"], ["fleet-s3cret"]),
+    ("value-proxy-newline", "role", "settings", {"claude_fleet_network_proxy": "http://proxy.example.com:3128\n"},
+     ["settings_proxy contains a control character (U+000A"]),
+    ("value-otel-endpoint", "role", "settings", {"settings_otel_enabled": True, "settings_otel_exporter_otlp_endpoint": "http://otel:4317\nX: y"},
+     ["settings_otel_exporter_otlp_endpoint contains a control character (U+000A"]),
     ("preflight-retries", "setup", "preflight", {"claude_fleet_preflight_retries": 0}, ["_preflight_retries must be >= 1 (got 0)"]),
     ("preflight-retry-delay", "setup", "preflight", {"claude_fleet_preflight_retry_delay": -1}, ["_preflight_retry_delay >= 0 (got -1"]),
 ]
@@ -92,7 +158,7 @@ NEWER = ("find /etc /opt /usr/local /home/alice /home/bob /home/carol /root -xde
 
 
 def _run_case(case, fleet, tmp):
-    case_id, kind, target, variables, _expected = case
+    case_id, kind, target, variables = case[:4]
     if kind == "module":
         path = os.path.join(tmp, case_id, "settings.json")
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -131,8 +197,8 @@ def results(fleet_factory, tmp_path_factory):
     return done, newer.decode().split(), fresh.decode().strip()
 
 
-def test_at_least_25_cases():
-    assert len(CASES) >= 25 and len({c[0] for c in CASES}) == len(CASES)
+def test_at_least_60_cases():
+    assert len(CASES) >= 60 and len({c[0] for c in CASES}) == len(CASES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
@@ -143,6 +209,8 @@ def test_bad_value_is_rejected_before_any_change(results, case):
     flat = " ".join(output.split())
     for expected in case[4]:
         assert " ".join(expected.split()) in flat, "%r not in output:\n%s" % (expected, output[-3000:])
+    for secret in case[5] if len(case) > 5 else []:
+        assert secret not in output, "%r (a secret) is in the output" % secret
     if case[1] == "module":
         assert summary["digest"] == hashlib.sha256(b'{"keep": true}\n').hexdigest()
     else:
