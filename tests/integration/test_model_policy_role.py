@@ -56,7 +56,7 @@ def test_the_policy_drop_in_is_written_whole_kept_and_removed(tmp_path):
     proc, recap = play(tmp_path, **POLICY)
     assert proc.returncode == 0 and "changed=0" in recap, recap
     # An override dropped from the options leaves the file (a merge would keep it).
-    proc, recap = play(tmp_path, **dict(POLICY, settings_model_overrides={}))
+    proc, recap = play(tmp_path, **{**POLICY, "settings_model_overrides": {}})
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "modelOverrides" not in json.loads(drop_in.read_text(encoding="utf-8"))
     proc, recap = play(tmp_path)

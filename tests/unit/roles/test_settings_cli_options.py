@@ -31,7 +31,8 @@ def render(expression, **variables):
     return Templar(loader=LOADER, variables=values).template(trust_as_template('{{ %s }}' % expression))
 
 
-def user_env(auth='none', bwrap=BWRAP, **variables):
+def user_env(auth='none', bwrap=None, **variables):
+    bwrap = BWRAP if bwrap is None else bwrap
     user = {'name': 'alice', 'auth_method': auth, 'aws_profile': '', 'home': '/home/alice', 'shell': 'bash', 'state': 'present'}
     cfg = {'name': 'alice', 'bedrock_api_key': 'ABSK-secret', 'aws_access_key_id': 'AKIDEXAMPLE', 'aws_secret_access_key': 'wJalr'}
     return render('_settings_user_public_env', _settings_user=user, settings_users=[cfg], __settings_bwrap=bwrap, **variables)
