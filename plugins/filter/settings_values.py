@@ -237,8 +237,8 @@ _KINDS = {
     "env": _env_errors,
     "names": _names_errors,
     "headers": _header_errors,
-    "users": lambda option, value: _users_errors(option, value),
-    "world_readable_env": lambda option, value: _world_readable_errors(option, value),
+    "users": _users_errors,
+    "world_readable_env": _world_readable_errors,
 }
 
 
