@@ -16,13 +16,18 @@ _ARGS = frozenset(('group_hosts', 'dir', 'formats', 'preflight', 'fail'))
 _UNREACHED = 'unreachable or failed before the end of the converge'
 
 
-def assemble(hosts, facts, preflight, now=None):
-    """The report: one row per host of the group (hosts without collected facts are failed)."""
+def assemble(hosts, facts, preflight, now=None, failures=None):
+    """The report: one row per host of the group (hosts without collected facts are failed).
+
+    FAILURES maps a host to its settings_failure fact (the settings role's file and reason), shown for a failed host."""
     rows = []
+    failures = failures or {}
     for host in sorted(hosts):
         fact = facts.get(host)
         if not isinstance(fact, dict):
-            rows.append({'host': host, 'status': 'failed', 'detail': _UNREACHED})
+            why = failures.get(host)
+            detail = 'failed: %s' % why['summary'] if isinstance(why, dict) and why.get('summary') else _UNREACHED
+            rows.append({'host': host, 'status': 'failed', 'detail': detail})
             continue
         failed = [s for s in fact.get('smoke') or [] if s.get('status') == 'failed']
         rows.append(dict(fact, host=host, status='failed' if failed else 'ok', detail=' '.join(s.get('remedy', '') for s in failed)))
@@ -109,13 +114,14 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail('fleet_report: unsupported option(s) %s' % ', '.join(unknown))
         hosts = list(args.get('group_hosts') or [])
         hostvars = task_vars.get('hostvars') or {}
-        facts = {}
+        facts, failures = {}, {}
         for host in hosts:
             try:
                 facts[host] = hostvars[host].get('_report_host')
+                failures[host] = hostvars[host].get('settings_failure')
             except KeyError:
                 facts[host] = None
-        report = assemble(hosts, facts, args.get('preflight'))
+        report = assemble(hosts, facts, args.get('preflight'), failures=failures)
         text = markdown(report)
         directory = args.get('dir')
         formats = args.get('formats') if args.get('formats') is not None else ['json', 'markdown']

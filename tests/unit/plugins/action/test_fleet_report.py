@@ -51,3 +51,13 @@ def test_the_report_says_when_the_preflight_checks_last_ran():
     report = fleet_report.assemble([], {}, {'usable': True, 'reused': True, 'checked_at': '2026-01-02T03:00:00+00:00'}, now=NOW)
     assert report['preflight']['checked_at'] == '2026-01-02T03:00:00+00:00' and report['preflight']['reused'] is True
     assert 'Preflight: passed (reused, checks last run 2026-01-02T03:00:00+00:00).' in fleet_report.markdown(report)
+
+
+def test_a_host_that_failed_in_the_settings_role_is_reported_with_the_file_and_reason():
+    why = {'file': '/home/alice/.claude/settings.json', 'reason': 'x', 'task': 'User | Merge',
+           'summary': '/home/alice/.claude/settings.json is not valid JSON: Expecting value at line 2 column 1; the file was left untouched'}
+    report = fleet_report.assemble(['ws1', 'ws2'], {'ws1': None, 'ws2': None}, None, failures={'ws1': why})
+    rows = {row['host']: row for row in report['hosts']}
+    assert rows['ws1']['detail'] == 'failed: ' + why['summary']
+    assert rows['ws2']['detail'] == 'unreachable or failed before the end of the converge'
+    assert report['failed_hosts'] == ['ws1', 'ws2']
