@@ -5,7 +5,6 @@ SETTINGS), against loopback HTTPS servers with a CA made here."""
 
 from __future__ import annotations
 
-import datetime
 import http.server
 import importlib.util
 import json
@@ -18,10 +17,7 @@ import threading
 import urllib.error
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from bedrock_emulator.testing_pki import make_pki
 
 REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 with open(os.path.join(REPO, "roles", "_smoke", "files", "tls_probe.py"), encoding="utf-8") as _handle:
@@ -34,29 +30,11 @@ def test_the_code_survives_a_shell_command_line():
     assert [c for c in '"$`\\' if c in CODE] == []
 
 
-def _cert(subject, issuer_key, key, issuer=None, ca=False):
-    now = datetime.datetime.now(datetime.timezone.utc)
-    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer or subject).public_key(key.public_key())
-               .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-               .not_valid_after(now + datetime.timedelta(days=1))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-    if not ca:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-    return builder.sign(issuer_key, hashes.SHA256())
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
+    # The emulator's test PKI: its certificates carry the key identifiers Python 3.13's strict verification wants.
     tmp = tmp_path_factory.mktemp("pki")
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "probe test CA")])
-    ca = _cert(ca_name, ca_key, ca_key, ca=True)
-    key = ec.generate_private_key(ec.SECP256R1())
-    leaf = _cert(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]), ca_key, key, issuer=ca_name)
-    (tmp / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    (tmp / "server.pem").write_bytes(leaf.public_bytes(serialization.Encoding.PEM)
-                                     + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                         serialization.NoEncryption()))
+    make_pki(str(tmp))
     return tmp
 
 
@@ -75,7 +53,7 @@ def https_url(pki):
     """An HTTPS endpoint that answers 403, as Bedrock does to an unsigned GET."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Forbidden)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(str(pki / "server.pem"))
+    ctx.load_cert_chain(str(pki / "server.pem"), str(pki / "server.key"))
     server.socket = ctx.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
