@@ -115,7 +115,10 @@ $(IMPORTER_VENV)/.stamp: requirements/importer.txt
 
 # Galaxy's own import checks on the built tarball (offline configuration).
 importer: build $(IMPORTER_VENV)/.stamp
-	@out=$$(PATH=$(IMPORTER_VENV)/bin:$$PATH GALAXY_IMPORTER_CONFIG=$(ROOT)/tests/importer/galaxy-importer.cfg \
+	@# HOME in the build dir: what the importer installs must not land in ~/.ansible/collections, where molecule
+	@# would later find a stale copy of this collection before the checkout.
+	@mkdir -p $(BUILD)/importer-home
+	@out=$$(HOME=$(BUILD)/importer-home PATH=$(IMPORTER_VENV)/bin:$$PATH GALAXY_IMPORTER_CONFIG=$(ROOT)/tests/importer/galaxy-importer.cfg \
 	  $(IMPORTER_VENV)/bin/python -m galaxy_importer.main $(BUILD)/dist/claude_fleet-bedrock-$$(awk '/^version:/ {print $$2}' galaxy.yml).tar.gz 2>&1); \
 	  echo "$$out" | tail -n 15; ! echo "$$out" | grep -qE '^(ERROR|WARNING)'
 
