@@ -16,6 +16,7 @@ import urllib.request
 
 import pytest
 
+from bedrock_emulator.scenario import load_scenario
 from bedrock_emulator.server import EmulatorServer
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -330,8 +331,10 @@ def test_adhoc_inference_profile_info_lists_both_types(emulator):
 def test_adhoc_foundation_model_info_filters(emulator):
     server = emulator()
     result = run_adhoc("foundation_model_info", {"endpoint_url": server.url, "by_provider": "Anthropic", "lifecycle_status": "LEGACY"}, server)
-    assert sorted(m["model_id"] for m in result["foundation_models"]) == [
-        "anthropic.claude-3-5-haiku-20241022-v1:0", "anthropic.claude-3-7-sonnet-20250219-v1:0"]
+    # Exactly the scenario's LEGACY Anthropic models: the catalog moves on, the filter's behaviour must not.
+    legacy = sorted(m.model_id for m in load_scenario("default").models.values() if m.provider == "Anthropic" and m.lifecycle == "LEGACY")
+    assert "anthropic.claude-3-7-sonnet-20250219-v1:0" in legacy and "anthropic.claude-opus-4-6-v1" in legacy
+    assert sorted(m["model_id"] for m in result["foundation_models"]) == legacy
 
 
 def test_module_defaults_action_group(tmp_path, emulator):
