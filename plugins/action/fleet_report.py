@@ -127,6 +127,9 @@ class ActionModule(ActionBase):
         formats = args.get('formats') if args.get('formats') is not None else ['json', 'markdown']
         if not directory:
             raise AnsibleActionFail('fleet_report: dir is required')
+        # Check mode writes nothing, not even the report on the controller (verify.yml --check, setup.yml --check).
+        if self._task.check_mode:
+            formats = []
         try:
             if formats:
                 os.makedirs(directory, mode=0o750, exist_ok=True)

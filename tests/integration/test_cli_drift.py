@@ -28,6 +28,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
 from ansible_collections.claude_fleet.bedrock.plugins.filter.claude_code_paths import claude_code_paths
+from ansible_collections.claude_fleet.bedrock.plugins.filter.settings_values import FilterModule as SettingsValuesFilters
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils import claude_paths
 # The same npm install and cache as the emulator's real-CLI tests.
 from test_claude_cli import CLAUDE_CLI_VERSION, claude_bin  # noqa: F401  pylint: disable=unused-import
@@ -54,6 +55,8 @@ def render(role, expression, **variables):
     values.update(variables)
     templar = Templar(loader=LOADER, variables=values)
     templar.environment.filters['claude_fleet.bedrock.claude_code_paths'] = claude_code_paths
+    for name, function in SettingsValuesFilters().filters().items():
+        templar.environment.filters['claude_fleet.bedrock.' + name] = function
     return templar.template(trust_as_template('{{ %s }}' % expression))
 
 

@@ -42,7 +42,9 @@ PROXY_USER = "fleet"
 PROXY_PASSWORD = "Pr0xy-S3cret-%d" % os.getpid()
 KEY_PASSPHRASE = "K3y-Passphrase-%d" % os.getpid()
 DEVELOPERS = ("alice", "bob", "carol")
-MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+# The model the test fleet pins (tests/group_vars): what every proxied invocation must name.
+with open(os.path.join(os.path.dirname(__file__), "..", "group_vars", "workstations.yml"), encoding="utf-8") as _handle:
+    MODEL = yaml.safe_load(_handle)["claude_fleet_bedrock_model"]
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 SMOKE_TIMEOUT = 45
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
