@@ -161,7 +161,8 @@ def test_ssh_is_key_only(demo):
 
 def test_sshd_listens_only_on_its_own_address(demo):
     ws = demo["ws"]
-    listeners = sf.sshd_pids(ws["init_pid"])
+    # The listener only: session children of earlier tests may exit while we read their fds.
+    listeners = sf.sshd_pids(ws["init_pid"], listener_only=True)
     assert listeners
     inodes = set()
     for pid in listeners:
