@@ -19,7 +19,7 @@ PYTHON ?= $(call find_python,python3.13,3.13)
 PYTHON_VERSION = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
-export PYTHONPATH := $(ROOT)/tests/emulator:$(BUILD)/collections
+export PYTHONPATH := $(ROOT)/tests/infra/emulator:$(BUILD)/collections
 
 .PHONY: test-pull help venv deps collection-link lint sanity units unit integration reliability molecule build changelog importer syntax test-floor test demo demo-down \
 	bench bench-sandbox bench-emulator bench-install emulator sandbox-image test-install test-reliability clean
@@ -77,10 +77,10 @@ syntax: venv collection-link
 FLOOR_PYTHON ?= $(call find_python,python3.11,3.11)
 test-floor: deps
 	@$(MAKE) --no-print-directory VENV=$(ROOT)/.venv-floor PYTHON=$(FLOOR_PYTHON) REQUIREMENTS=requirements/floor.txt \
-	  CONSTRAINTS=requirements/floor-constraints.txt ANSIBLE_TEST_DIR=$(BUILD)/ansible-test-floor UNIT_ARGS="tests/unit -m 'not sandbox'" syntax sanity units
+	  CONSTRAINTS=requirements/floor-constraints.txt ANSIBLE_TEST_DIR=$(BUILD)/ansible-test-floor UNIT_ARGS="tests/unit tests/infra/sandbox -m 'not sandbox'" syntax sanity units
 	@echo "make test-floor: syntax-check, ansible-doc, sanity and units (the sandbox ones run once, on the default toolchain) passed on $$($(ROOT)/.venv-floor/bin/ansible --version | head -1)"
 
-UNIT_ARGS ?= tests/unit tests/emulator
+UNIT_ARGS ?= tests/unit tests/infra
 units unit: venv collection-link deps
 	$(BIN)/pytest -q -rs $(UNIT_ARGS)
 
@@ -146,8 +146,8 @@ DEMO := $(BUILD)/demo
 # make demo ENDPOINT=mantle: the same fleet on Amazon Bedrock (Mantle) (tests/mantle.yml over tests/group_vars).
 demo: venv deps collection-link
 	@mkdir -p $(DEMO)/inventory
-	$(PY) tests/services/testbed.py up --state $(DEMO)/state
-	tests/sandbox/fleet up --name demo --release bookworm --count 3 --inventory $(DEMO)/inventory/hosts.yml
+	$(PY) tests/infra/services/testbed.py up --state $(DEMO)/state
+	tests/infra/sandbox/fleet up --name demo --release bookworm --count 3 --inventory $(DEMO)/inventory/hosts.yml
 	@ln -sfn $(ROOT)/tests/group_vars $(DEMO)/inventory/group_vars
 	CLAUDE_FLEET_TEST_STATE=$(DEMO)/state $(BIN)/ansible-playbook -i $(DEMO)/inventory playbooks/setup.yml \
 	  -e claude_fleet_report_dir=$(DEMO)/fleet-report $(if $(filter mantle,$(ENDPOINT)),-e @tests/mantle.yml)
@@ -156,8 +156,8 @@ demo: venv deps collection-link
 	@echo "Re-run: CLAUDE_FLEET_TEST_STATE=$(DEMO)/state ansible-playbook -i $(DEMO)/inventory playbooks/setup.yml; tear down: make demo-down"
 
 demo-down:
-	-tests/sandbox/fleet down --name demo
-	-$(PY) tests/services/testbed.py down --state $(DEMO)/state
+	-tests/infra/sandbox/fleet down --name demo
+	-$(PY) tests/infra/services/testbed.py down --state $(DEMO)/state
 
 # The nodejs/claude_code acceptance suite alone (part of make integration).
 test-install: venv deps collection-link
@@ -175,7 +175,7 @@ emulator: venv
 	$(PY) -m bedrock_emulator --scenario $(or $(SCENARIO),default) --port $(or $(PORT),0) --log $(BUILD)/emulator.jsonl
 
 sandbox-image: deps
-	tests/sandbox/fleet image --release bookworm,trixie
+	tests/infra/sandbox/fleet image --release bookworm,trixie
 
 bench-sandbox: venv deps
 	$(PY) bench/sandbox_bench.py

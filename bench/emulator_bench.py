@@ -28,7 +28,7 @@ import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EMULATOR_DIR = os.path.join(ROOT, "tests", "emulator")
+EMULATOR_DIR = os.path.join(ROOT, "tests", "infra", "emulator")
 sys.path.insert(0, EMULATOR_DIR)
 
 from botocore.auth import SigV4Auth  # noqa: E402  pylint: disable=wrong-import-position

@@ -4,8 +4,8 @@
 
 Run from the repository root as root:  .venv/bin/python bench/install_bench.py [--release bookworm] [--json-out FILE]
 
-Brings up a 3-workstation sandbox fleet (tests/sandbox/fleet) and the local Node.js dist
-mirror (tests/mirror, 127.0.0.1), with empty controller caches in a temporary directory, in
+Brings up a 3-workstation sandbox fleet (tests/infra/sandbox/fleet) and the local Node.js dist
+mirror (tests/infra/mirror, 127.0.0.1), with empty controller caches in a temporary directory, in
 controller-tarball mode (nodejs_tarball_delivery=controller, claude_code_install_source=controller):
 
 * fresh converge of one workstation (``--limit`` the first): wall time, and bytes fetched from
@@ -33,13 +33,13 @@ import time
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FLEET = os.path.join(ROOT, "tests", "sandbox", "fleet")
+FLEET = os.path.join(ROOT, "tests", "infra", "sandbox", "fleet")
 MIRROR_DIR = os.path.join(ROOT, ".cache", "node-mirror")
 ENV = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_DEPRECATION_WARNINGS="false", ANSIBLE_NOCOLOR="1")
 
 
 def _serve_module():
-    spec = importlib.util.spec_from_file_location("mirror_serve", os.path.join(ROOT, "tests", "mirror", "serve.py"))
+    spec = importlib.util.spec_from_file_location("mirror_serve", os.path.join(ROOT, "tests", "infra", "mirror", "serve.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -74,7 +74,7 @@ def main():
     if os.geteuid() != 0:
         raise SystemExit("install_bench: needs root (sandbox workstations)")
     serve = _serve_module()
-    subprocess.run([sys.executable, os.path.join(ROOT, "tests", "mirror", "build_node_mirror.py")], check=True, timeout=1800,
+    subprocess.run([sys.executable, os.path.join(ROOT, "tests", "infra", "mirror", "build_node_mirror.py")], check=True, timeout=1800,
                    stdout=subprocess.DEVNULL)
     registry = subprocess.run(["npm", "config", "get", "registry"], capture_output=True, text=True, check=True, timeout=30).stdout.strip()
     results = {}

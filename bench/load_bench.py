@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Load benchmark: converge N sandbox workstations at once and measure the controller.
 
-Brings up the loopback test bed (tests/services/testbed.py) and a fresh sandbox fleet of
-``--count`` workstations (tests/sandbox/fleet), runs the real playbooks/setup.yml with
+Brings up the loopback test bed (tests/infra/services/testbed.py) and a fresh sandbox fleet of
+``--count`` workstations (tests/infra/sandbox/fleet), runs the real playbooks/setup.yml with
 ``--forks`` equal to the count, and samples every 0.5 s the summed RSS of ansible-playbook and
 all its descendants on the controller (its forks, ssh clients, local npm): the peak is the
 controller memory figure. Wall time, the recap and the fleet report's failed hosts are recorded.
@@ -26,8 +26,8 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BIN = os.path.dirname(sys.executable)
-FLEET = os.path.join(ROOT, "tests", "sandbox", "fleet")
-TESTBED = os.path.join(ROOT, "tests", "services", "testbed.py")
+FLEET = os.path.join(ROOT, "tests", "infra", "sandbox", "fleet")
+TESTBED = os.path.join(ROOT, "tests", "infra", "services", "testbed.py")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 

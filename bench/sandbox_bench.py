@@ -26,7 +26,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FLEET = os.path.join(ROOT, "tests", "sandbox", "fleet")
+FLEET = os.path.join(ROOT, "tests", "infra", "sandbox", "fleet")
 
 
 def timed(args, env=None):

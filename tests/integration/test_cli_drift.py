@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Drift check: every environment variable and settings key the roles write is one the pinned Claude Code knows.
 
-The CLI is the one the emulator tests install with npm (tests/emulator/test_claude_cli.py, cached in
+The CLI is the one the emulator tests install with npm (tests/infra/emulator/test_claude_cli.py, cached in
 .cache/claude-cli/<version>), at the version the claude_code role pins. Its bundle declares the environment
 variables it reads as lazy getters (``NAME:()=>``), reads a few more as ``process.env.NAME``, and declares its
 settings schema as ``key:()=>schema...describe(...)``;

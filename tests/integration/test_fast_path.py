@@ -17,8 +17,8 @@ import time
 import pytest
 import yaml
 
-from reliability_helpers import SANDBOX_SKIPS, Fleet
-from reliability_helpers import Testbed as LoopbackTestbed
+from harness import SANDBOX_SKIPS, Fleet
+from harness import Testbed as LoopbackTestbed
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow, *SANDBOX_SKIPS]
 

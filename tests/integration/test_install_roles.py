@@ -3,7 +3,7 @@
 """Acceptance of the nodejs and claude_code roles on sandbox workstations (Debian 12 and 13).
 
 One fleet with a bookworm and a trixie workstation is brought up for the module and torn
-down at the end. Node.js comes from the local dist mirror (tests/mirror, served on
+down at the end. Node.js comes from the local dist mirror (tests/infra/mirror, served on
 127.0.0.1), Claude Code from the npm registry the host's npm uses, reached through this
 network's TLS-re-signing proxy thanks to the roles' CA option (the host bundle). The tests
 run in file order: bad input on fresh hosts, converge, idempotence, version changes,
@@ -27,7 +27,7 @@ import pytest
 import yaml
 
 REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-FLEET = os.path.join(REPO, "tests", "sandbox", "fleet")
+FLEET = os.path.join(REPO, "tests", "infra", "sandbox", "fleet")
 MIRROR_DIR = os.path.join(REPO, ".cache", "node-mirror")
 PACKS = os.path.join(REPO, ".cache", "npm-packs")
 PINNED = yaml.safe_load(open(os.path.join(REPO, "roles", "claude_code", "defaults", "main.yml"), encoding="utf-8"))["claude_code_version"]
@@ -46,7 +46,7 @@ def _load(name, path):
     return module
 
 
-serve = _load("mirror_serve", os.path.join(REPO, "tests", "mirror", "serve.py"))
+serve = _load("mirror_serve", os.path.join(REPO, "tests", "infra", "mirror", "serve.py"))
 
 
 def _registry():
@@ -125,7 +125,7 @@ class Fleet:
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
     tmp = str(tmp_path_factory.mktemp("install"))
-    subprocess.run([sys.executable, os.path.join(REPO, "tests", "mirror", "build_node_mirror.py"), "--versions", NODE + ",22.23.2"],
+    subprocess.run([sys.executable, os.path.join(REPO, "tests", "infra", "mirror", "build_node_mirror.py"), "--versions", NODE + ",22.23.2"],
                    check=True, timeout=1800, capture_output=True)
     for version in (PINNED, OTHER):
         for package in ("@anthropic-ai/claude-code", "@anthropic-ai/claude-code-linux-x64"):

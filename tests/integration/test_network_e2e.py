@@ -33,9 +33,9 @@ import pytest
 import yaml
 
 REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-FLEET = os.path.join(REPO, "tests", "sandbox", "fleet")
-TESTBED = os.path.join(REPO, "tests", "services", "testbed.py")
-PROXY = os.path.join(REPO, "tests", "proxy", "forward_proxy.py")
+FLEET = os.path.join(REPO, "tests", "infra", "sandbox", "fleet")
+TESTBED = os.path.join(REPO, "tests", "infra", "services", "testbed.py")
+PROXY = os.path.join(REPO, "tests", "infra", "proxy", "forward_proxy.py")
 NAME = "nw%d" % (os.getpid() % 100000)
 HOST_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 PROXY_USER = "fleet"
@@ -133,7 +133,7 @@ def bed(tmp_path_factory):
     env = Bed(tmp)
     os.makedirs(env.inventory)
     os.symlink(os.path.join(REPO, "tests", "group_vars"), os.path.join(env.inventory, "group_vars"))
-    sys.path.insert(0, os.path.join(REPO, "tests", "emulator"))
+    sys.path.insert(0, os.path.join(REPO, "tests", "infra", "emulator"))
     from bedrock_emulator.testing_pki import make_pki  # pylint: disable=import-outside-toplevel
     os.makedirs(env.pki)
     make_pki(env.pki)

@@ -24,8 +24,8 @@ import sysconfig
 import pytest
 import yaml
 
-from reliability_helpers import ACCESS_KEY, BIN, GROUP_VARS, REPO, SANDBOX_SKIPS, SECRET_KEY, Fleet, ansible_env, recap, shlex_quote
-from reliability_helpers import Testbed as LoopbackTestbed
+from harness import ACCESS_KEY, BIN, GROUP_VARS, REPO, SANDBOX_SKIPS, SECRET_KEY, Fleet, ansible_env, recap, shlex_quote
+from harness import Testbed as LoopbackTestbed
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow, pytest.mark.network, *SANDBOX_SKIPS]
 

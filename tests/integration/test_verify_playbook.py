@@ -15,8 +15,8 @@ import os
 
 import pytest
 
-from reliability_helpers import REPO, SANDBOX_SKIPS, SECRET_KEY, Fleet
-from reliability_helpers import Testbed as LoopbackTestbed
+from harness import REPO, SANDBOX_SKIPS, SECRET_KEY, Fleet
+from harness import Testbed as LoopbackTestbed
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow, *SANDBOX_SKIPS]
 

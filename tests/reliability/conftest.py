@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from reliability_helpers import Fleet, Testbed
+from harness import Fleet, Testbed
 
 
 @pytest.fixture(scope="session")

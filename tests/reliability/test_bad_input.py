@@ -20,7 +20,7 @@ import subprocess
 import pytest
 import yaml
 
-from reliability_helpers import BIN, REPO, SANDBOX_SKIPS, ansible_env, recap
+from harness import BIN, REPO, SANDBOX_SKIPS, ansible_env, recap
 
 pytestmark = [pytest.mark.sandbox] + SANDBOX_SKIPS
 

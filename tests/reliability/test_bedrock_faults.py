@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Bedrock faults through the emulator, seen by the real playbooks/setup.yml against a FRESH workstation.
 
-Each case starts its own emulator (tests/emulator) with a fault, points the fleet at it with
+Each case starts its own emulator (tests/infra/emulator) with a fault, points the fleet at it with
 claude_fleet_bedrock_endpoint_url and runs setup.yml. Retryable faults (throttling bursts,
 ServiceUnavailable) must be absorbed by the preflight's retries, and the retry count reported;
 an access denial for one model must stop the run before any workstation changes, with a remedy
@@ -18,7 +18,7 @@ import subprocess
 import pytest
 
 from bedrock_emulator.server import EmulatorServer
-from reliability_helpers import REPO, SANDBOX_SKIPS, ansible_env, recap
+from harness import REPO, SANDBOX_SKIPS, ansible_env, recap
 
 pytestmark = [pytest.mark.sandbox] + SANDBOX_SKIPS
 

@@ -24,7 +24,7 @@ import time
 
 import pytest
 
-from reliability_helpers import PINNED, SANDBOX_SKIPS, ansible_env, blocks, started
+from harness import PINNED, SANDBOX_SKIPS, ansible_env, blocks, started
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.reliability, pytest.mark.slow] + SANDBOX_SKIPS
 

@@ -28,7 +28,7 @@ import subprocess
 import pytest
 import yaml
 
-from reliability_helpers import REPO, SANDBOX_SKIPS, shlex_quote
+from harness import REPO, SANDBOX_SKIPS, shlex_quote
 
 pytestmark = [pytest.mark.sandbox] + SANDBOX_SKIPS
 

@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from corpus import CORPUS, MANAGED_ENV_PREFIXES
-from reliability_helpers import BEARER_TOKEN, BEGIN, REPO, SANDBOX_SKIPS, SECRET_KEY, blocks, outside_blocks, shlex_quote
+from harness import BEARER_TOKEN, BEGIN, REPO, SANDBOX_SKIPS, SECRET_KEY, blocks, outside_blocks, shlex_quote
 
 pytestmark = [pytest.mark.sandbox] + SANDBOX_SKIPS
 

@@ -8,7 +8,7 @@ the target, the answer status and the UID that owns the client socket (read from
 sandbox workstations share the host's network namespace, so this is the developer user whose
 Claude Code made the request).
 
-    python tests/proxy/forward_proxy.py --port-file DIR/proxy.port --log DIR/proxy.log [--user U --password P]
+    python tests/infra/proxy/forward_proxy.py --port-file DIR/proxy.port --log DIR/proxy.log [--user U --password P]
 """
 from __future__ import annotations
 

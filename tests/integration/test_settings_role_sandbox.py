@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the claude_fleet.bedrock collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The settings role against a real sandbox workstation (tests/sandbox/fleet): alice (bash), bob (zsh), carol (fish).
+"""The settings role against a real sandbox workstation (tests/infra/sandbox/fleet): alice (bash), bob (zsh), carol (fish).
 
 Each test gets a fresh workstation (an overlay on the cached image, up in seconds) and runs the real
 ansible-playbook over SSH. Needs root and debootstrap, like the other sandbox tests.
@@ -19,8 +19,8 @@ import pytest
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.normpath(os.path.join(HERE, '..', '..', '..'))
-FLEET = os.path.join(REPO, 'tests', 'sandbox', 'fleet')
+REPO = os.path.normpath(os.path.join(HERE, '..', '..'))
+FLEET = os.path.join(REPO, 'tests', 'infra', 'sandbox', 'fleet')
 PLAYBOOK_BIN = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
 ENV = dict(os.environ, CLAUDE_FLEET_SANDBOX_PYTHON=sys.executable, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'),
            ANSIBLE_DEPRECATION_WARNINGS='false', ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0')

@@ -1,9 +1,9 @@
 # Copyright: Contributors to the claude_fleet.bedrock collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Shared helpers of the reliability suite: the loopback test bed, sandbox fleets, playbook runs.
+"""The sandbox harness of every sandbox suite (integration, reliability): the loopback test bed, fleets, playbook runs.
 
-Every workstation is a sandbox (tests/sandbox/fleet), every service listens on 127.0.0.1
-(tests/services/testbed.py). Fleets and test beds are torn down in ``finally`` blocks and every
+Every workstation is a sandbox (tests/infra/sandbox/fleet), every service listens on 127.0.0.1
+(tests/infra/services/testbed.py). Fleets and test beds are torn down in ``finally`` blocks and every
 subprocess has a timeout, so a failing test never leaves a fleet or an emulator behind.
 """
 from __future__ import annotations
@@ -20,13 +20,13 @@ import pytest
 import yaml
 
 REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-FLEET = os.path.join(REPO, "tests", "sandbox", "fleet")
-TESTBED = os.path.join(REPO, "tests", "services", "testbed.py")
+FLEET = os.path.join(REPO, "tests", "infra", "sandbox", "fleet")
+TESTBED = os.path.join(REPO, "tests", "infra", "services", "testbed.py")
 GROUP_VARS = os.path.join(REPO, "tests", "group_vars")
 BIN = os.path.dirname(sys.executable)
 ANSIBLE_PLAYBOOK = os.path.join(BIN, "ansible-playbook")
 PINNED = yaml.safe_load(open(os.path.join(REPO, "roles", "claude_code", "defaults", "main.yml"), encoding="utf-8"))["claude_code_version"]
-# The emulator's documented test credentials (tests/emulator/bedrock_emulator/scenarios/default.yml), not real ones.
+# The emulator's documented test credentials (tests/infra/emulator/bedrock_emulator/scenarios/default.yml), not real ones.
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 BEARER_TOKEN = "ABSKZW11bGF0b3ItYmVkcm9jay1hcGkta2V5LTAx"
@@ -69,7 +69,7 @@ def recap(output):
 
 
 class Testbed:
-    """The Bedrock emulator and the Node.js mirror of tests/services/testbed.py, in STATE."""
+    """The Bedrock emulator and the Node.js mirror of tests/infra/services/testbed.py, in STATE."""
 
     def __init__(self, state):
         self.state = state

@@ -21,7 +21,7 @@ import pytest
 
 CLAUDE_CLI_VERSION = os.environ.get("CLAUDE_CLI_VERSION", "2.1.332")
 PACKAGE = "@anthropic-ai/claude-code"
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 CACHE_ROOT = os.environ.get("CLAUDE_CLI_CACHE_DIR", os.path.join(REPO_ROOT, ".cache", "claude-cli"))
 CLI_TIMEOUT = 90
 US_SONNET = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Start and stop the loopback services a test or demo fleet talks to.
 
-``python tests/services/testbed.py up --state DIR`` builds the local Node.js dist mirror
+``python tests/infra/services/testbed.py up --state DIR`` builds the local Node.js dist mirror
 (cached), then starts the Bedrock emulator and the mirror server in the background and
 writes what the inventories read: DIR/emulator.url, DIR/mirror.url, DIR/registry.url,
 DIR/emulator.log (the emulator's JSON-lines request log) and DIR/pids.
@@ -19,8 +19,8 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
-DEFAULT_SCENARIO = os.path.join(ROOT, 'tests', 'emulator', 'bedrock_emulator', 'scenarios', 'default.yml')
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
+DEFAULT_SCENARIO = os.path.join(ROOT, 'tests', 'infra', 'emulator', 'bedrock_emulator', 'scenarios', 'default.yml')
 START_TIMEOUT = 30
 
 
@@ -79,14 +79,14 @@ def up(state: str, scenario: str, emulator_args: list[str]) -> dict:
         if os.path.exists(os.path.join(state, name)):
             os.remove(os.path.join(state, name))
     python = sys.executable
-    subprocess.run([python, os.path.join(ROOT, 'tests', 'mirror', 'build_node_mirror.py')], check=True, cwd=ROOT,
+    subprocess.run([python, os.path.join(ROOT, 'tests', 'infra', 'mirror', 'build_node_mirror.py')], check=True, cwd=ROOT,
                    stdout=subprocess.DEVNULL)
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, 'tests', 'emulator'))
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, 'tests', 'infra', 'emulator'))
     emulator = _spawn([python, '-m', 'bedrock_emulator', '--scenario', scenario, '--port', '0',
                        '--url-file', os.path.join(state, 'emulator.url'),
                        '--log', os.path.join(state, 'emulator.log')] + emulator_args,
                       os.path.join(state, 'emulator.out'), env)
-    mirror = _spawn([python, os.path.join(ROOT, 'tests', 'mirror', 'serve.py'), '--dir', os.path.join(ROOT, '.cache', 'node-mirror'),
+    mirror = _spawn([python, os.path.join(ROOT, 'tests', 'infra', 'mirror', 'serve.py'), '--dir', os.path.join(ROOT, '.cache', 'node-mirror'),
                      '--port-file', os.path.join(state, 'mirror.port')], os.path.join(state, 'mirror.out'))
     with open(os.path.join(state, 'pids'), 'w', encoding='utf-8') as handle:
         handle.write('%d\n%d\n' % (emulator.pid, mirror.pid))

@@ -3,7 +3,7 @@
 """pytest plugin: the ``bedrock_emulator`` factory fixture.
 
 Use from any test directory: ``from bedrock_emulator.pytest_plugin import bedrock_emulator`` in its conftest.py
-(or ``pytest_plugins = ["bedrock_emulator.pytest_plugin"]`` in the rootdir conftest); tests/emulator must be on
+(or ``pytest_plugins = ["bedrock_emulator.pytest_plugin"]`` in the rootdir conftest); tests/infra/emulator must be on
 PYTHONPATH, as ``make units`` arranges::
 
     def test_x(bedrock_emulator):

@@ -18,7 +18,7 @@ import tempfile
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SANDBOX = os.path.normpath(os.path.join(HERE, "..", "..", "sandbox"))
+SANDBOX = HERE
 FLEET = os.path.join(SANDBOX, "fleet")
 
 

@@ -31,7 +31,7 @@ import sys
 import tarfile
 import tempfile
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 DEFAULT_OUT = os.path.join(ROOT, ".cache", "node-mirror")
 DEFAULT_PACKS = os.path.join(ROOT, ".cache", "npm-packs")
 DEFAULT_VERSIONS = "22.23.3,22.23.2"

@@ -1,6 +1,6 @@
 # Copyright: Contributors to the claude_fleet.bedrock collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Live tests of tests/sandbox/fleet: real workstations, SSH, Ansible, and a clean teardown.
+"""Live tests of tests/infra/sandbox/fleet: real workstations, SSH, Ansible, and a clean teardown.
 
 They need root (unshare, mount, chroot) and the cached images (built on first use, about a
 minute per release, from the Debian mirror the host's apt uses).  Fleet names are unique per
@@ -24,7 +24,7 @@ import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
-SANDBOX = os.path.join(REPO, "tests", "sandbox")
+SANDBOX = HERE
 FLEET = os.path.join(SANDBOX, "fleet")
 PREFIX = "pyt%d" % os.getpid()
 
