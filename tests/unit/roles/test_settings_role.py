@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -14,8 +13,9 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from ansible.module_utils.testing import patch_module_args
 from ansible.modules import blockinfile
+
+from module_runner import run_module
 
 ROLE = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'roles', 'settings')
 
@@ -90,12 +90,8 @@ rc_lines = st.lists(st.text(alphabet=st.characters(blacklist_categories=('Cs',),
 
 
 def _blockinfile(capsys, **args):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exc:
-            blockinfile.main()
-    out = capsys.readouterr().out
-    result = json.loads(out[out.index('{'):])
-    assert exc.value.code == 0, result
+    code, result = run_module(blockinfile, capsys, args)
+    assert code == 0, result
     return result
 
 

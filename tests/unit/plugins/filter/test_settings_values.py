@@ -23,7 +23,6 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from ansible.module_utils.testing import patch_module_args
 from ansible.modules import blockinfile
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
@@ -32,6 +31,8 @@ from ansible_collections.claude_fleet.bedrock.plugins.filter.settings_values imp
 from ansible_collections.claude_fleet.bedrock.plugins.modules import claude_settings
 from ansible_collections.community.general.plugins.modules import ini_file
 from botocore.configloader import raw_config_parse
+
+from module_runner import run_module
 
 ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "settings")
 MARKER = "# {mark} ANSIBLE MANAGED BLOCK claude_fleet.bedrock"
@@ -181,12 +182,8 @@ def _template(text, variables):
 
 
 def _run(module, capsys, **args):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exc:
-            module.main()
-    out = capsys.readouterr().out
-    result = json.loads(out[out.index("{"):])
-    assert exc.value.code == 0, result
+    code, result = run_module(module, capsys, args)
+    assert code == 0, result
     return result
 
 

@@ -13,19 +13,15 @@ import stat
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.claude_fleet.bedrock.plugins.modules import claude_settings
+
+from module_runner import run_module
 
 
 def _invoke(capsys, args):
     """Run the module like Ansible does and return its parsed JSON result (with no_log masking applied)."""
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exc:
-            claude_settings.main()
-    out = capsys.readouterr().out
-    result = json.loads(out[out.index('{'):])
-    return exc.value.code, result
+    return run_module(claude_settings, capsys, args)
 
 
 @pytest.fixture

@@ -9,13 +9,12 @@ import json
 import os
 import tempfile
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
-
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils import claude_settings as utils
 from ansible_collections.claude_fleet.bedrock.plugins.modules import claude_settings
+
+from module_runner import run_module
 
 MANAGED = {
     'env': {'CLAUDE_CODE_USE_BEDROCK': '1', 'AWS_REGION': 'eu-central-1', 'ANTHROPIC_MODEL': 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0'},
@@ -56,11 +55,7 @@ def user_documents(draw):
 
 
 def _invoke(capsys, args):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exc:
-            claude_settings.main()
-    out = capsys.readouterr().out
-    return exc.value.code, json.loads(out[out.index('{'):])
+    return run_module(claude_settings, capsys, args)
 
 
 def _run(capsys, workdir, **args):

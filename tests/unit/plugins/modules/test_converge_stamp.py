@@ -19,11 +19,12 @@ import time
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils import converge_stamp as stamp_utils
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils import home_fs
 from ansible_collections.claude_fleet.bedrock.plugins.modules import converge_stamp, converge_stamp_info, model_pins
+
+from module_runner import run_module
 
 MODEL_A = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0'
 MODEL_B = 'us.anthropic.claude-opus-4-5-20251101-v1:0'
@@ -39,12 +40,8 @@ def call(tmp_path, capsys):
 
     def _call(module, check=False, diff=False, **args):
         args.update(_ansible_tmpdir=str(tmpdir), _ansible_check_mode=check, _ansible_diff=diff)
-        with patch_module_args(args):
-            with pytest.raises(SystemExit) as exc:
-                module.main()
-        out = capsys.readouterr().out
-        result = json.loads(out[out.index('{'):])
-        result['rc'] = exc.value.code
+        rc, result = run_module(module, capsys, args)
+        result['rc'] = rc
         return result
     return _call
 

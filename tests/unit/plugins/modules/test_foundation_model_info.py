@@ -8,9 +8,9 @@ from unittest.mock import MagicMock
 import pytest
 from botocore.exceptions import ClientError
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-from ansible_collections.claude_fleet.bedrock.plugins.module_utils import bedrock as bm
 from ansible_collections.claude_fleet.bedrock.plugins.modules import foundation_model_info
+
+from module_runner import run_aws_module
 
 SUMMARIES = [
     {"modelId": "anthropic.claude-sonnet-4-5-20250929-v1:0", "modelLifecycle": {"status": "ACTIVE"}, "responseStreamingSupported": True,
@@ -22,13 +22,6 @@ SUMMARIES = [
 ]
 
 
-class ModuleExit(Exception):
-    def __init__(self, kind, result):
-        super().__init__(kind)
-        self.kind = kind
-        self.result = result
-
-
 def default_params(**overrides):
     params = {"model_id": None, "by_provider": None, "by_inference_type": None, "by_output_modality": None, "by_customization_type": None,
               "lifecycle_status": None, "streaming": None, "model_id_contains": None, "retries": 3, "retry_delay": 0.0}
@@ -36,32 +29,8 @@ def default_params(**overrides):
     return params
 
 
-def exiting(kind):
-    def raiser(**result):
-        raise ModuleExit(kind, result)
-    return raiser
-
-
-def failing_with_error(error):
-    raise ModuleExit("fail", {"msg": str(error)})
-
-
 def run_module(monkeypatch, client, **params):
-    module = MagicMock()
-    module.params = default_params(**params)
-    module.exit_json.side_effect = exiting("exit")
-    module.fail_json_aws_error.side_effect = failing_with_error
-    constructor = MagicMock(return_value=module)
-    monkeypatch.setattr(foundation_model_info, "AnsibleAWSModule", constructor)
-
-    def clients(_module, stats, services=("bedrock",)):
-        return {name: RetryingBotoClientWrapper(client, bm.counting_retry(stats, retries=3, delay=0)) for name in services}
-
-    monkeypatch.setattr(foundation_model_info, "bedrock_clients", clients)
-    with pytest.raises(ModuleExit) as excinfo:
-        foundation_model_info.main()
-    assert constructor.call_args.kwargs["supports_check_mode"] is True
-    return excinfo.value
+    return run_aws_module(monkeypatch, foundation_model_info, client, default_params(**params))
 
 
 def test_list_passes_server_filters_and_snake_cases(monkeypatch):

@@ -11,9 +11,10 @@ import stat
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.claude_fleet.bedrock.plugins.modules import home_file
+
+from module_runner import run_module
 
 KEY = '-----BEGIN PRIVATE KEY-----\nMIIsecret\n-----END PRIVATE KEY-----\n'
 
@@ -22,12 +23,8 @@ KEY = '-----BEGIN PRIVATE KEY-----\nMIIsecret\n-----END PRIVATE KEY-----\n'
 def call(tmp_path, capsys):
     def _call(check=False, **args):
         args.update(_ansible_tmpdir=str(tmp_path), _ansible_check_mode=check)
-        with patch_module_args(args):
-            with pytest.raises(SystemExit) as exc:
-                home_file.main()
-        out = capsys.readouterr().out
-        result = json.loads(out[out.index('{'):])
-        result['rc'] = exc.value.code
+        rc, result = run_module(home_file, capsys, args)
+        result['rc'] = rc
         return result
     return _call
 

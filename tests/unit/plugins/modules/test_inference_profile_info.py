@@ -6,12 +6,11 @@ from __future__ import annotations
 from unittest.mock import MagicMock
 from unittest.mock import call
 
-import pytest
 from botocore.exceptions import ClientError
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-from ansible_collections.claude_fleet.bedrock.plugins.module_utils import bedrock as bm
 from ansible_collections.claude_fleet.bedrock.plugins.modules import inference_profile_info
+
+from module_runner import run_aws_module
 
 HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0"
 SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"
@@ -22,40 +21,9 @@ def profile(profile_id, model_id, regions, kind="SYSTEM_DEFINED"):
             "type": kind, "status": "ACTIVE", "models": [{"modelArn": f"arn:aws:bedrock:{r}::foundation-model/{model_id}"} for r in regions]}
 
 
-class ModuleExit(Exception):
-    def __init__(self, kind, result):
-        super().__init__(kind)
-        self.kind = kind
-        self.result = result
-
-
-def exiting(kind):
-    def raiser(**result):
-        raise ModuleExit(kind, result)
-    return raiser
-
-
-def failing_with_error(error):
-    raise ModuleExit("fail", {"msg": str(error)})
-
-
 def run_module(monkeypatch, client, **params):
-    module = MagicMock()
-    module.params = {"inference_profile": None, "type": "all", "model_id": None, "retries": 3, "retry_delay": 0.0}
-    module.params.update(params)
-    module.exit_json.side_effect = exiting("exit")
-    module.fail_json_aws_error.side_effect = failing_with_error
-    constructor = MagicMock(return_value=module)
-    monkeypatch.setattr(inference_profile_info, "AnsibleAWSModule", constructor)
-
-    def clients(_module, stats, services=("bedrock",)):
-        return {name: RetryingBotoClientWrapper(client, bm.counting_retry(stats, retries=3, delay=0)) for name in services}
-
-    monkeypatch.setattr(inference_profile_info, "bedrock_clients", clients)
-    with pytest.raises(ModuleExit) as excinfo:
-        inference_profile_info.main()
-    assert constructor.call_args.kwargs["supports_check_mode"] is True
-    return excinfo.value
+    defaults = {"inference_profile": None, "type": "all", "model_id": None, "retries": 3, "retry_delay": 0.0}
+    return run_aws_module(monkeypatch, inference_profile_info, client, dict(defaults, **params))
 
 
 def test_lists_both_types_and_every_page(monkeypatch):

@@ -7,22 +7,14 @@ import io
 import json
 from unittest.mock import MagicMock
 
-import pytest
 from botocore.exceptions import ClientError
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-from ansible_collections.claude_fleet.bedrock.plugins.module_utils import bedrock as bm
 from ansible_collections.claude_fleet.bedrock.plugins.modules import model_access_info
+
+from module_runner import run_aws_module
 
 SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0"
-
-
-class ModuleExit(Exception):
-    def __init__(self, kind, result):
-        super().__init__(kind)
-        self.kind = kind
-        self.result = result
 
 
 def bedrock_mock():
@@ -45,40 +37,12 @@ def bedrock_mock():
     return client
 
 
-def exiting(kind):
-    def raiser(**result):
-        raise ModuleExit(kind, result)
-    return raiser
-
-
-def failing_with_error(error):
-    raise ModuleExit("fail", {"msg": str(error)})
-
-
 def run_module(monkeypatch, client, region="us-east-1", **params):
-    module = MagicMock()
-    module.params = {"references": None, "models": None, "invoke": False, "caller_identity": False, "check_list_permission": True,
-                     "allow_legacy": False, "retries": 3, "retry_delay": 0.0}
-    module.params.update(params)
-    module.region = region
-    module.exit_json.side_effect = exiting("exit")
-    module.fail_json.side_effect = exiting("fail")
-    constructor = MagicMock(return_value=module)
-    monkeypatch.setattr(model_access_info, "AnsibleAWSModule", constructor)
-    requested = []
-
-    def clients(_module, stats, services=("bedrock",)):
-        requested.extend(services)
-        return {name: RetryingBotoClientWrapper(client, bm.counting_retry(stats, retries=3, delay=0)) for name in services}
-
-    monkeypatch.setattr(model_access_info, "bedrock_clients", clients)
-    with pytest.raises(ModuleExit) as excinfo:
-        model_access_info.main()
-    kwargs = constructor.call_args.kwargs
-    assert kwargs["supports_check_mode"] is True
-    assert kwargs["required_one_of"] == [["references", "models"]]
-    excinfo.value.services = requested
-    return excinfo.value
+    defaults = {"references": None, "models": None, "invoke": False, "caller_identity": False, "check_list_permission": True,
+                "allow_legacy": False, "retries": 3, "retry_delay": 0.0}
+    out = run_aws_module(monkeypatch, model_access_info, client, dict(defaults, **params), region=region)
+    assert out.module_kwargs["required_one_of"] == [["references", "models"]]
+    return out
 
 
 def test_collect_references_dedupes_and_keeps_names():
