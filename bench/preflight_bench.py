@@ -26,7 +26,7 @@ import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-sys.path.insert(0, os.path.join(ROOT, "tests", "infra", "emulator"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "emulator"))
 
 from bedrock_emulator.server import EmulatorServer  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -34,10 +34,10 @@ BIN = os.path.dirname(sys.executable)
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # the emulator's documented test key
 MODELS = {
-    "primary": "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
-    "opus": "us.anthropic.claude-opus-4-6-v1",
-    "sonnet": "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
-    "haiku": "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+    "primary": "us.anthropic.claude-sonnet-5-5",
+    "opus": "us.anthropic.claude-opus-5-5",
+    "sonnet": "us.anthropic.claude-sonnet-5-5",
+    "haiku": "us.anthropic.claude-haiku-5-5",
 }
 PLAYBOOKS = {
     # The setup playbook's shape: a play on the workstations that includes the role once.
