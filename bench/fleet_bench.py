@@ -38,7 +38,7 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
-FLEET = os.path.join(ROOT, 'tests', 'sandbox', 'fleet')
+FLEET = os.path.join(ROOT, 'tests', 'infra', 'sandbox', 'fleet')
 SETUP = os.path.join(ROOT, 'playbooks', 'setup.yml')
 PEER = os.path.join(ROOT, 'bench', 'peer', 'guide.yml')
 # Current ids (the preflight stops on LEGACY ones): the test fleet's default, and the model the change run pins.
@@ -193,7 +193,7 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements,too-ma
     report = os.path.join(work, 'report')
     phases = os.path.join(work, 'phases.json')
     env = dict(os.environ, CLAUDE_FLEET_TEST_STATE=os.path.join(work, 'state'), ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
-               PYTHONPATH=os.path.join(ROOT, 'tests', 'emulator'),
+               PYTHONPATH=os.path.join(ROOT, 'tests', 'infra', 'emulator'),
                ANSIBLE_CALLBACK_PLUGINS=os.path.join(ROOT, 'bench', 'callback_plugins'), ANSIBLE_CALLBACKS_ENABLED='bench_phases')
     fleets = [tag + 'm'] + ([tag + 'a', tag + 'b'] if args.added_next_to else []) + ([tag + 'z'] if args.baseline_root else [])
     base = os.path.abspath(args.baseline_root) if args.baseline_root else None
@@ -214,7 +214,7 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements,too-ma
             figures['phases'].setdefault('%s@%d' % (kind, count), []).append(breakdown(result))
 
     try:
-        run([sys.executable, os.path.join(ROOT, 'tests', 'services', 'testbed.py'), 'up', '--state', env['CLAUDE_FLEET_TEST_STATE']], env)
+        run([sys.executable, os.path.join(ROOT, 'tests', 'infra', 'services', 'testbed.py'), 'up', '--state', env['CLAUDE_FLEET_TEST_STATE']], env)
         main_hosts, group_vars = fleet_up(fleets[0], size, args.release, work, env)
         names = list(main_hosts)
         set_model(host_vars, names, MODELS[0])
@@ -275,7 +275,7 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements,too-ma
     finally:
         for name in reversed(fleets):
             subprocess.run([FLEET, 'down', '--name', name], capture_output=True, timeout=600, check=False)
-        subprocess.run([sys.executable, os.path.join(ROOT, 'tests', 'services', 'testbed.py'), 'down', '--state', env['CLAUDE_FLEET_TEST_STATE']],
+        subprocess.run([sys.executable, os.path.join(ROOT, 'tests', 'infra', 'services', 'testbed.py'), 'down', '--state', env['CLAUDE_FLEET_TEST_STATE']],
                        capture_output=True, timeout=60, check=False)
 
     def med(kind, count, key='seconds'):

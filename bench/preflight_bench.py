@@ -26,7 +26,7 @@ import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-sys.path.insert(0, os.path.join(ROOT, "tests", "emulator"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "infra", "emulator"))
 
 from bedrock_emulator.server import EmulatorServer  # noqa: E402  pylint: disable=wrong-import-position
 
