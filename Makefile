@@ -88,11 +88,10 @@ units unit: venv collection-link deps
 # Known regression, deselected with its reason until fixed: with a client certificate set, the smoke test's
 # claude -p times out against the mTLS endpoint (the TLS probe reports "probe error: NoneType None").
 integration: venv collection-link deps
-	$(BIN)/pytest -q -rs tests/integration --ignore=tests/integration/test_pull_mode.py \
+	$(BIN)/pytest -q -rs tests/integration \
 	  --deselect tests/integration/test_network_e2e.py::test_mtls_endpoint_passes_with_the_client_certificate_and_fails_clearly_without
 
-# ansible-pull end to end on one sandbox workstation (docs/ansible-pull.md); not yet part of make test:
-# its second pull does not take the fast path yet.
+# ansible-pull end to end on one sandbox workstation alone (docs/ansible-pull.md; part of make integration).
 test-pull: venv collection-link deps
 	$(BIN)/pytest -q -rs tests/integration/test_pull_mode.py
 

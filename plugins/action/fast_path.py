@@ -165,11 +165,13 @@ class ActionModule(ActionBase):
         if resolved is None:
             return self._decision(result, usable=False, reasons=['a floating version could not be resolved on the controller'])
         values = fp.input_values(contracts, task_vars, self._template, pins_alone=pins is not None)
-        digest = fp.fingerprint(values, {'resolved': resolved, 'extra': self._task.args.get('extra') or {}}, self._collection_digest())
-        # The record step after the roles reads these back; they never appear in the output.
+        inputs = fp.inputs_digest(values, {'resolved': resolved, 'extra': self._task.args.get('extra') or {}}, self._collection_digest())
+        files = fp.controller_paths(values)
+        digest = fp.combine(inputs, fp.file_digests(files))
+        # The record step after the roles reads these back (it digests the files again); they never appear in the output.
         memo = _memo_path(host)
         with open(os.open(memo, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 'w', encoding='utf-8') as handle:
-            json.dump({'fingerprint': digest, 'pins': pins}, handle)
+            json.dump({'inputs': inputs, 'files': files, 'pins': pins}, handle)
         module_args = {'path': path, 'fingerprint': digest, 'max_age': int(self._task.args.get('max_age') or 0)}
         if pins is not None:
             module_args['pins'] = pins
@@ -206,7 +208,10 @@ class ActionModule(ActionBase):
                                         'so the stamp cannot be recorded' % (contract['name'], name))
             paths += published['paths']
             pin_files += published.get('pin_files') or []
-        module_args = {'path': path, 'fingerprint': memo['fingerprint'], 'paths': paths,
+        # The controller files as the converge left them: on a controller that is also the workstation
+        # (ansible-pull) the roles may have written one (fp.combine).
+        fingerprint = fp.combine(memo['inputs'], fp.file_digests(memo['files']))
+        module_args = {'path': path, 'fingerprint': fingerprint, 'paths': paths,
                        'facts': self._template(self._task.args.get('facts') or {})}
         if memo.get('pins') is not None:
             module_args.update(pins=memo['pins'], pin_files=pin_files)

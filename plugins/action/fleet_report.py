@@ -12,7 +12,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
-_ARGS = frozenset(('group_hosts', 'dir', 'formats', 'preflight', 'fail'))
+_ARGS = frozenset(('group_hosts', 'dir', 'formats', 'preflight', 'fail', 'local_path'))
 _UNREACHED = 'unreachable or failed before the end of the converge'
 
 
@@ -87,6 +87,17 @@ def markdown(report):
     return '\n'.join(lines) + '\n'
 
 
+def report_json(report):
+    return json.dumps(report, indent=2, sort_keys=True, separators=(',', ': ')) + '\n'
+
+
+def write_local(path, report):
+    """The local report of a machine that is its own controller (ansible-pull), read there by verify.yml."""
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o750, exist_ok=True)
+    _write(directory, os.path.basename(path), report_json(report))
+
+
 def _write(directory, name, text):
     """Write atomically, 0640 (the report names hosts and users, no secret)."""
     fd, tmp = tempfile.mkstemp(dir=directory, prefix='.%s.' % name)
@@ -134,11 +145,19 @@ class ActionModule(ActionBase):
             if formats:
                 os.makedirs(directory, mode=0o750, exist_ok=True)
             if 'json' in formats:
-                _write(directory, 'fleet-report.json', json.dumps(report, indent=2, sort_keys=True, separators=(',', ': ')) + '\n')
+                _write(directory, 'fleet-report.json', report_json(report))
             if 'markdown' in formats:
                 _write(directory, 'fleet-report.md', text)
         except OSError as exc:
             raise AnsibleActionFail('fleet_report: could not write the report in %s: %s' % (directory, exc))
+        local = args.get('local_path')
+        if local and not self._task.check_mode:
+            if not os.path.isabs(local):
+                raise AnsibleActionFail('fleet_report: local_path must be an absolute path')
+            try:
+                write_local(local, report)
+            except OSError as exc:
+                raise AnsibleActionFail('fleet_report: could not write the local report %s: %s' % (local, exc))
         # The report is output of the run, not managed state: writing it is not a change.
         result.update(changed=False, msg=text.splitlines(), _ansible_verbose_always=True)
         if report['failed_hosts'] and args.get('fail', True):

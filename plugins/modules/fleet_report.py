@@ -23,7 +23,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: The report is written in check mode too (it is output of the run, not fleet state).
+    details: Check mode writes no file (neither the report nor O(local_path)); the summary is returned.
   diff_mode:
     support: none
   platform:
@@ -51,6 +51,12 @@ options:
     description: Fail when a host failed.
     type: bool
     default: true
+  local_path:
+    description:
+      - Also write the JSON report to this absolute path (mode C(0640), atomically, its directory created C(0750)) whatever
+        O(formats) says. Used by ansible-pull, where the machine is its own controller and C(verify.yml) reads this file
+        on the host (C(claude_fleet_report_local_path), set by the C(pull) role).
+    type: path
 """
 
 EXAMPLES = r"""

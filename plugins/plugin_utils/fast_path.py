@@ -155,25 +155,55 @@ def collection_digest(root=COLLECTION_ROOT):
     return sha.hexdigest()
 
 
-def controller_files(value, found=None):
-    """Digests of the regular controller files named by absolute path anywhere in value."""
-    found = {} if found is None else found
+def controller_paths(value, found=None):
+    """The absolute paths named anywhere in value (the controller files it may name), present or not."""
+    found = [] if found is None else found
     if isinstance(value, dict):
         for item in value.values():
-            controller_files(item, found)
+            controller_paths(item, found)
     elif isinstance(value, (list, tuple)):
         for item in value:
-            controller_files(item, found)
+            controller_paths(item, found)
     elif isinstance(value, str) and value.startswith('/') and '\n' not in value and len(value) < 4096 and value not in found:
+        found.append(value)
+    return found
+
+
+def file_digests(paths):
+    """Digests of the regular files among paths (directories and missing paths are left out)."""
+    found = {}
+    for path in paths:
         try:
-            if os.path.isfile(value) and os.path.getsize(value) <= _FILE_LIMIT:
-                found[value] = _file_digest(value)
+            if os.path.isfile(path) and os.path.getsize(path) <= _FILE_LIMIT:
+                found[path] = _file_digest(path)
         except OSError:
             pass
     return found
 
 
+def controller_files(value):
+    """Digests of the regular controller files named by absolute path anywhere in value."""
+    return file_digests(controller_paths(value))
+
+
+def inputs_digest(values, extra=None, collection=''):
+    """The digest of the templated variable values, extra data and the collection (no file content)."""
+    document = {'variables': values, 'extra': extra, 'collection': collection}
+    return hashlib.sha256(json.dumps(document, sort_keys=True, default=repr).encode('utf-8')).hexdigest()
+
+
+def combine(inputs, files):
+    """The fingerprint: the inputs' digest and the digests of the controller files they name.
+
+    Kept apart so that the record step after the roles can take the files again: when the controller is
+    the workstation (ansible-pull, or a controller in its own fleet), a file an option names may be one
+    the converge itself writes or rebuilds (claude_code_npmrc_path, a CA bundle update-ca-certificates
+    rebuilds), and the stamp must hold the state the converge left, not the one before it.
+    """
+    document = {'inputs': inputs, 'files': files}
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode('utf-8')).hexdigest()
+
+
 def fingerprint(values, extra=None, collection=''):
     """The digest of templated variable values, the controller files they name, extra data and the collection."""
-    document = {'variables': values, 'files': controller_files(values), 'extra': extra, 'collection': collection}
-    return hashlib.sha256(json.dumps(document, sort_keys=True, default=repr).encode('utf-8')).hexdigest()
+    return combine(inputs_digest(values, extra, collection), controller_files(values))

@@ -39,6 +39,9 @@ REPORT = "/var/lib/claude_fleet/report.json"
 FIRST_MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 NEXT_MODEL = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 PROMPT = "Reply with the single word: ready"
+with open(os.path.join(REPO, "tests", "support-matrix.yml"), encoding="utf-8") as _handle:
+    # What a laptop in pull mode runs (docs/support.md): the pull role's ansible-core, the repository's collections.
+    PULL_ROW = yaml.safe_load(_handle)["pull"]
 
 
 def git(cwd, *args, env=None):
@@ -48,7 +51,7 @@ def git(cwd, *args, env=None):
     return proc.stdout
 
 
-def group_vars(bed, model):
+def group_vars(bed, model, **extra):
     """The test fleet's variables (tests/group_vars) with the loopback URLs written out: the laptop has no test state."""
     with open(os.path.join(GROUP_VARS, "workstations.yml"), encoding="utf-8") as handle:
         values = yaml.safe_load(handle)
@@ -63,7 +66,7 @@ def group_vars(bed, model):
         "claude_fleet_network_ca_certificates": [WORKSTATION_CA],
         "claude_fleet_bedrock_model": model,
         "claude_fleet_bedrock_sonnet_model": model if "sonnet" in model else values["claude_fleet_bedrock_sonnet_model"],
-    })
+    }, **extra)
     return yaml.safe_dump(values, sort_keys=True)
 
 
@@ -91,6 +94,9 @@ def build_collections(tmp, dest):
     for ns, name in (("amazon", "aws"), ("community", "general")):
         shutil.copytree(os.path.join(installed, ns, name), os.path.join(dest, "ansible_collections", ns, name),
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        with open(os.path.join(dest, "ansible_collections", ns, name, "MANIFEST.json"), encoding="utf-8") as handle:
+            version = json.load(handle)["collection_info"]["version"]
+        assert version == PULL_ROW["%s.%s" % (ns, name)], "%s.%s %s is not the pull row of tests/support-matrix.yml" % (ns, name, version)
 
 
 @pytest.fixture(scope="module")
@@ -130,13 +136,29 @@ def laptop(tmp_path_factory):
         bed.down()
 
 
-def pull(laptop):
-    """One run of the wrapper, as the cron entry runs it (without its random sleep); returns (output, recap)."""
-    rc, out, err = laptop.root(laptop.hosts[0], WRAPPER + " 2>&1", timeout=1800)
+def run_pull(laptop, *args):
+    """One run of the wrapper, as the cron entry runs it (without its random sleep); returns (rc, output)."""
+    rc, out, err = laptop.root(laptop.hosts[0], " ".join((WRAPPER,) + args) + " 2>&1", timeout=1800)
     output = out.decode("utf-8", "replace") + err
     with open(os.path.join(laptop.tmp, "pull-%d.log" % len(os.listdir(laptop.tmp))), "w", encoding="utf-8") as handle:
         handle.write(output)
+    return rc, output
+
+
+def push(laptop, model, message, **extra):
+    """A maintainer commits new group variables and pushes them to the laptop's repository."""
+    with open(os.path.join(laptop.checkout, "inventory", "group_vars", "all.yml"), "w", encoding="utf-8") as handle:
+        handle.write(group_vars(laptop.testbed, model, **extra))
+    git(laptop.checkout, "-c", "user.name=IT", "-c", "user.email=it@example.invalid", "commit", "-q", "-am", message)
+    git(laptop.checkout, "push", "-q", "ssh://admin@%s%s" % (laptop.address[laptop.hosts[0]], REMOTE_REPO), "main", env=laptop.ssh_env)
+
+
+def pull(laptop, *args):
+    """A pull that must succeed; returns (output, recap)."""
+    rc, output = run_pull(laptop, *args)
     assert rc == 0, output[-4000:]
+    # The repository's collections declare a requires_ansible that admits the laptop's core (docs/support.md).
+    assert "does not support Ansible version" not in output, output[-4000:]
     return output, recap(output)["localhost"]
 
 
@@ -180,7 +202,7 @@ def test_enrol_pull_converge_noop_and_a_pushed_model_change(laptop):
     assert "root %s --sleep 900 >>/var/log/claude_fleet/pull.log 2>&1" % WRAPPER in text
     assert "No such file or directory" in text
     assert "root 700\nroot 600\n" in text
-    assert "ansible-pull [core 2.19.14]" in text
+    assert "ansible-pull [core %s]" % PULL_ROW["ansible_core"] in text
 
     # First pull: the roles converge the laptop, the smoke test passes for every user.
     output, first = pull(laptop)
@@ -190,15 +212,13 @@ def test_enrol_pull_converge_noop_and_a_pushed_model_change(laptop):
     assert sorted(s["user"] for s in row["smoke"] if s["status"] == "passed") == ["alice", "bob", "carol"], row["smoke"]
 
     # Second pull: nothing changed upstream or on the laptop, so nothing changes (the fast path).
-    output, second = pull(laptop)
+    # -v: the fast path's reasons are printed when it is not taken.
+    output, second = pull(laptop, "-v")
     assert second["changed"] == 0 and second["failed"] == 0, output[-4000:]
     assert local_report(laptop)["fast_path"] is True
 
     # A maintainer pushes a model change; the next pull applies it.
-    with open(os.path.join(laptop.checkout, "inventory", "group_vars", "all.yml"), "w", encoding="utf-8") as handle:
-        handle.write(group_vars(laptop.testbed, NEXT_MODEL))
-    git(laptop.checkout, "-c", "user.name=IT", "-c", "user.email=it@example.invalid", "commit", "-q", "-am", "model: haiku 4.5")
-    git(laptop.checkout, "push", "-q", "ssh://admin@%s%s" % (laptop.address[host], REMOTE_REPO), "main", env=laptop.ssh_env)
+    push(laptop, NEXT_MODEL, "model: haiku 4.5")
     output, third = pull(laptop)
     assert third["changed"] > 0 and third["failed"] == 0, output[-4000:]
     row = local_report(laptop)
@@ -210,3 +230,4 @@ def test_enrol_pull_converge_noop_and_a_pushed_model_change(laptop):
     # Every developer's real Claude Code answers, with the pushed model.
     for user, answer in answers(laptop).items():
         assert "Hello from the Bedrock emulator (model %s" % NEXT_MODEL in answer, (user, answer)
+

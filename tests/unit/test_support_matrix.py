@@ -45,7 +45,7 @@ def _pins(path):
 
 
 MATRIX = _yaml('tests/support-matrix.yml')
-NEWEST, OLDEST = MATRIX['newest'], MATRIX['oldest']
+NEWEST, OLDEST, PULL = MATRIX['newest'], MATRIX['oldest'], MATRIX['pull']
 
 
 def _range(name):
@@ -95,7 +95,7 @@ def test_execution_environment_pins_the_newest_tested_set():
 
 
 def test_installed_toolchain_is_a_matrix_row():
-    rows = [row for row in MATRIX.values() if row['ansible_core'] == ANSIBLE_CORE_VERSION]
+    rows = [row for row in (NEWEST, OLDEST) if row['ansible_core'] == ANSIBLE_CORE_VERSION]
     assert rows, 'ansible-core %s is neither toolchain of tests/support-matrix.yml' % ANSIBLE_CORE_VERSION
     row = rows[0]
     assert '%d.%d' % sys.version_info[:2] == row['python']
@@ -121,3 +121,26 @@ def test_readme_states_the_tested_range():
 
 def test_tests_config_declares_the_modules_python_floor():
     assert re.match(r'^>=3\.\d+$', _yaml('tests/config.yml')['modules']['python_requires'])
+
+
+def _version(text):
+    return tuple(int(part) for part in text.split('.'))
+
+
+def test_the_pull_role_installs_the_pull_rows_core_and_its_collections_are_in_the_declared_ranges():
+    requirement = 'ansible-core==%s' % PULL['ansible_core']
+    assert _yaml('roles/pull/defaults/main.yml')['pull_ansible_core'] == requirement
+    spec = _yaml('roles/pull/meta/argument_specs.yml')['argument_specs']['main']['options']['pull_ansible_core']
+    assert spec['default'] == requirement
+    # The laptop's core is one the collection declares and the oldest toolchain tests.
+    assert PULL['ansible_core'] == OLDEST['ansible_core'] and PULL['python'] == OLDEST['python']
+    for name in COLLECTIONS:
+        assert _version(OLDEST[name]) <= _version(PULL[name]) < (int(NEWEST[name].split('.')[0]) + 1,), name
+
+
+def test_docs_state_the_pull_mode_combination():
+    support = ' '.join(_text('docs/support.md').split())
+    stated = ('| pull mode (`make test-pull`, a laptop) | %s | core only | %s | %s | %s |'
+              % (PULL['python'], PULL['ansible_core'], PULL['amazon.aws'], PULL['community.general']))
+    assert stated in support
+    assert '`ansible-core==%s`' % PULL['ansible_core'] in _text('docs/ansible-pull.md')

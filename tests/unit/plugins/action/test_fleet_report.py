@@ -6,6 +6,9 @@
 from __future__ import annotations
 
 import datetime
+import json
+import os
+import stat
 
 from ansible_collections.claude_fleet.bedrock.plugins.action import fleet_report
 
@@ -61,3 +64,14 @@ def test_a_host_that_failed_in_the_settings_role_is_reported_with_the_file_and_r
     assert rows['ws1']['detail'] == 'failed: ' + why['summary']
     assert rows['ws2']['detail'] == 'unreachable or failed before the end of the converge'
     assert report['failed_hosts'] == ['ws1', 'ws2']
+
+
+def test_the_local_report_is_the_json_report_written_atomically_0640(tmp_path):
+    report = fleet_report.assemble(['localhost'], {'localhost': dict(BASE, smoke=[])}, None, now=NOW)
+    path = tmp_path / 'lib' / 'claude_fleet' / 'report.json'
+    fleet_report.write_local(str(path), report)
+    assert json.loads(path.read_text(encoding='utf-8')) == report
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640 and stat.S_IMODE(path.parent.stat().st_mode) == 0o750
+    fleet_report.write_local(str(path), dict(report, failed_hosts=['localhost']))
+    assert json.loads(path.read_text(encoding='utf-8'))['failed_hosts'] == ['localhost']
+    assert sorted(os.listdir(path.parent)) == ['report.json'], 'no temporary file is left'

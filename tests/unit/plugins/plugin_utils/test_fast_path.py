@@ -161,3 +161,18 @@ def test_the_collection_digest_covers_roles_and_plugins_but_not_caches(tmp_path)
     assert fp.collection_digest(str(tmp_path)) == before
     (tmp_path / 'roles' / 'x' / 'tasks' / 'main.yml').write_text('---\n- name: new\n')
     assert fp.collection_digest(str(tmp_path)) != before
+
+
+def test_the_record_step_takes_the_files_as_the_converge_left_them(tmp_path):
+    # Under ansible-pull the controller is the workstation: claude_code_npmrc_path names the file the
+    # claude_code role writes, absent when the run starts. The stamp must hold the fingerprint the next
+    # run computes, so the record step digests the named files again after the roles.
+    npmrc = tmp_path / 'npmrc'
+    values = {'claude_code_npmrc_path': str(npmrc), 'nodejs_tarball_install_dir': str(tmp_path)}
+    inputs, paths = fp.inputs_digest(values, collection='c1'), fp.controller_paths(values)
+    assert paths == [str(npmrc), str(tmp_path)]
+    at_check = fp.combine(inputs, fp.file_digests(paths))
+    npmrc.write_text('registry=http://127.0.0.1:9/\n')
+    at_record = fp.combine(inputs, fp.file_digests(paths))
+    assert at_record != at_check
+    assert at_record == fp.fingerprint(values, collection='c1'), 'the next run finds what the record step stored'
