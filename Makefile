@@ -85,11 +85,8 @@ units unit: venv collection-link deps
 	$(BIN)/pytest -q -rs $(UNIT_ARGS)
 
 # Against the emulator and sandbox workstations (needs root and the npm registry).
-# Known regression, deselected with its reason until fixed: with a client certificate set, the smoke test's
-# claude -p times out against the mTLS endpoint (the TLS probe reports "probe error: NoneType None").
 integration: venv collection-link deps
-	$(BIN)/pytest -q -rs tests/integration \
-	  --deselect tests/integration/test_network_e2e.py::test_mtls_endpoint_passes_with_the_client_certificate_and_fails_clearly_without
+	$(BIN)/pytest -q -rs tests/integration
 
 # ansible-pull end to end on one sandbox workstation alone (docs/ansible-pull.md; part of make integration).
 test-pull: venv collection-link deps

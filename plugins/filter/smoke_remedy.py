@@ -46,6 +46,10 @@ _value:
 
 # (cause, pattern, remedy template); the first match wins, so specific patterns come first.
 _RULES = (
+    # The probe could not load the configured client certificate or key: checked before the endpoint demanding one.
+    ("client_certificate_unusable", r"client certificate or its key does not load",
+     "The client certificate or its key does not load (not PEM, a key of another certificate, or a wrong passphrase): "
+     "check claude_fleet_network_client_cert, claude_fleet_network_client_key and claude_fleet_network_client_key_passphrase."),
     ("tls_trust", r"self[- ]signed certificate|unable to (get|verify) (the first certificate|local issuer)|UNABLE_TO_VERIFY|CERT_|certificate verify failed",
      "TLS trust failed: the workstation does not trust the certificate of the Bedrock endpoint or proxy. "
      "Set claude_fleet_network_ca_certificates to your company CA so NODE_EXTRA_CA_CERTS names it."),

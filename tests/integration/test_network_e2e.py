@@ -20,6 +20,7 @@ Select with ``pytest -m "sandbox and network" tests/integration/test_network_e2e
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -303,6 +304,13 @@ def test_mtls_endpoint_passes_with_the_client_certificate_and_fails_clearly_with
     with open(os.path.join(bed.pki, "client.key"), encoding="utf-8") as handle:
         key_body = handle.read().splitlines()[1]
     assert KEY_PASSPHRASE not in output and key_body not in output
+    # Byte for byte what was configured, with a real final newline (OpenSSL and Node reject a PEM ending in a backslash and an n).
+    expected = {}
+    for name, source in (("client-cert.pem", "client.pem"), ("client-key.pem", "client.key")):
+        with open(os.path.join(bed.pki, source), "rb") as handle:
+            expected[name] = hashlib.sha256(handle.read().strip() + b"\n").hexdigest()
     for user in DEVELOPERS:
-        stat = bed.ssh("sudo stat -c '%%a %%U' /home/%s/.claude/client-key.pem" % user).stdout.strip()
-        assert stat == "600 %s" % user
+        for name, digest in expected.items():
+            stat = bed.ssh("sudo stat -c '%%a %%U' /home/%s/.claude/%s" % (user, name)).stdout.strip()
+            assert stat == "600 %s" % user, name
+            assert bed.ssh("sudo sha256sum /home/%s/.claude/%s" % (user, name)).stdout.split()[:1] == [digest], name

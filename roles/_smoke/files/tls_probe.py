@@ -49,8 +49,15 @@ def probe(url, env, timeout=10):
         if env.get('NODE_EXTRA_CA_CERTS'):
             ctx.load_verify_locations(cafile=env['NODE_EXTRA_CA_CERTS'])
         if env.get('CLAUDE_CODE_CLIENT_CERT'):
-            ctx.load_cert_chain(env['CLAUDE_CODE_CLIENT_CERT'], env.get('CLAUDE_CODE_CLIENT_KEY') or None,
-                                env.get('CLAUDE_CODE_CLIENT_KEY_PASSPHRASE') or None)
+            try:
+                ctx.load_cert_chain(env['CLAUDE_CODE_CLIENT_CERT'], env.get('CLAUDE_CODE_CLIENT_KEY') or None,
+                                    env.get('CLAUDE_CODE_CLIENT_KEY_PASSPHRASE') or None)
+            except (ssl.SSLError, OSError, ValueError, TypeError) as exc:
+                # Before any connection: a file Node cannot load either (the CLI then hangs or fails on its own words).
+                kind, text = describe(exc)
+                lines.append('probe error: %s the client certificate or its key does not load (CLAUDE_CODE_CLIENT_CERT,'
+                             ' CLAUDE_CODE_CLIENT_KEY, CLAUDE_CODE_CLIENT_KEY_PASSPHRASE): %s' % (kind, text))
+                return lines
         os.environ['no_proxy'] = env.get('NO_PROXY') or env.get('no_proxy') or ''
         handlers = [urllib.request.HTTPSHandler(context=ctx),
                     urllib.request.ProxyHandler({'https': proxy, 'http': proxy} if proxy else {})]
@@ -61,13 +68,26 @@ def probe(url, env, timeout=10):
         # Any HTTP answer means TLS, the certificate and the proxy worked.
         lines.append('probe ok: TLS, client certificate and proxy work')
     except Exception as exc:  # pylint: disable=broad-except
-        reason = getattr(exc, 'reason', exc)
-        text = str(reason).replace(proxy, 'the proxy') if proxy else str(reason)
-        handshake = isinstance(reason, (ssl.SSLError, ConnectionResetError)) or 'EOF' in text or 'ALERT' in text
-        if handshake and not isinstance(reason, ssl.SSLCertVerificationError) and not env.get('CLAUDE_CODE_CLIENT_CERT'):
+        kind, text = describe(exc)
+        text = text.replace(proxy, 'the proxy') if proxy else text
+        cause = exc.reason if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, BaseException) else exc
+        handshake = isinstance(cause, (ssl.SSLError, ConnectionResetError)) or 'EOF' in text or 'ALERT' in text
+        if handshake and not isinstance(cause, ssl.SSLCertVerificationError) and not env.get('CLAUDE_CODE_CLIENT_CERT'):
             text += ' (the endpoint ended the TLS handshake and no client certificate is configured: it may demand one)'
-        lines.append('probe error: %s %s' % (type(reason).__name__, text))
+        lines.append('probe error: %s %s' % (kind, text))
     return lines
+
+
+def describe(exc):
+    '''(type name, message) of an error: the exception a URLError wraps when there is one.
+
+    Only a URLError reason is the cause: ssl.SSLError has a reason attribute too, a short code or None
+    (a PEM that does not load), which is neither its type nor its message.
+    '''
+    reason = getattr(exc, 'reason', None) if isinstance(exc, urllib.error.URLError) else None
+    cause = reason if isinstance(reason, BaseException) else exc
+    text = reason if isinstance(reason, str) and reason else str(cause)
+    return type(cause).__name__, text or repr(cause)
 
 
 def main(argv):

@@ -17,6 +17,7 @@ import threading
 import urllib.error
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from bedrock_emulator.testing_pki import make_pki
 
 REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
@@ -157,9 +158,46 @@ def test_a_proxy_url_with_credentials_is_not_printed(monkeypatch):
 
     monkeypatch.setattr(module.urllib.request.OpenerDirector, "open", refuse)
     (line,) = module.probe("https://localhost:1/", {"HTTPS_PROXY": proxy})
-    assert line == "probe error: str cannot connect to the proxy"
+    assert line == "probe error: URLError cannot connect to the proxy"
 
 
 def test_a_handshake_ended_by_the_endpoint_suggests_a_client_certificate(tmp_path, closing_url):
     (line,) = run(tmp_path, closing_url)
     assert line.startswith("probe error:") and "it may demand one" in line
+
+
+def _mtls_settings(pki, tmp_path, cert_bytes=None, passphrase=None):
+    """settings.json env naming the test PKI's client certificate and its key encrypted with 'right-passphrase'."""
+    cert = tmp_path / "client-cert.pem"
+    cert.write_bytes(cert_bytes if cert_bytes is not None else (pki / "client.pem").read_bytes())
+    key = serialization.load_pem_private_key((pki / "client.key").read_bytes(), password=None)
+    (tmp_path / "client-key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                                serialization.BestAvailableEncryption(b"right-passphrase")))
+    return {"NODE_EXTRA_CA_CERTS": str(pki / "ca.pem"), "CLAUDE_CODE_CLIENT_CERT": str(cert),
+            "CLAUDE_CODE_CLIENT_KEY": str(tmp_path / "client-key.pem"), "CLAUDE_CODE_CLIENT_KEY_PASSPHRASE": passphrase or "right-passphrase"}
+
+
+def test_a_client_certificate_that_loads_passes(tmp_path, pki, https_url):
+    assert run(tmp_path, https_url, settings=_mtls_settings(pki, tmp_path)) == ["probe ok: TLS, client certificate and proxy work"]
+
+
+@pytest.mark.parametrize("damage", ["literal-backslash-n", "empty", "wrong-passphrase"])
+def test_a_client_certificate_that_does_not_load_is_named(tmp_path, pki, https_url, damage):
+    # The PEM a folded-block Jinja '\n' produced: a footer followed by a backslash and an n, no final newline.
+    good = (pki / "client.pem").read_bytes()
+    cert = {"literal-backslash-n": good.rstrip(b"\n") + b"\\n", "empty": b""}.get(damage)
+    settings = _mtls_settings(pki, tmp_path, cert, passphrase="not-the-passphrase" if damage == "wrong-passphrase" else None)
+    (line,) = run(tmp_path, https_url, settings=settings)
+    assert line.startswith("probe error: SSLError the client certificate or its key does not load"), line
+    assert "None" not in line and "not-the-passphrase" not in line
+
+
+def test_an_error_without_a_reason_is_named_by_its_type_and_message():
+    spec = importlib.util.spec_from_file_location("tls_probe", os.path.join(REPO, "roles", "_smoke", "files", "tls_probe.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    # ssl.SSLError's reason is None for a PEM that does not load, a short code otherwise: not the message.
+    assert module.describe(ssl.SSLError(9, "[SSL] PEM lib (_ssl.c:3905)")) == ("SSLError", "[SSL] PEM lib (_ssl.c:3905)")
+    assert module.describe(TimeoutError()) == ("TimeoutError", "TimeoutError()")
+    assert module.describe(urllib.error.URLError(ConnectionRefusedError(111, "Connection refused"))) == (
+        "ConnectionRefusedError", "[Errno 111] Connection refused")

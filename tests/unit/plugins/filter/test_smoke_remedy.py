@@ -24,8 +24,12 @@ from ansible_collections.claude_fleet.bedrock.plugins.filter.smoke_remedy import
         # What the smoke role's TLS/proxy probe prints, ahead of the CLI's own (often empty) output.
         ("probe error: SSLCertVerificationError [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: "
          "self-signed certificate in certificate chain (_ssl.c:1006)\n", 124, "tls_trust", "claude_fleet_network_ca_certificates"),
-        ("probe error: str TLSV13_ALERT_CERTIFICATE_REQUIRED (the endpoint ended the TLS handshake and no client certificate "
-         "is configured: it may demand one)\n", 124, "client_certificate", "claude_fleet_network_client_key"),
+        ("probe error: SSLError [SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required (_ssl.c:2638) (the "
+         "endpoint ended the TLS handshake and no client certificate is configured: it may demand one)\n", 124, "client_certificate",
+         "claude_fleet_network_client_key"),
+        ("probe error: SSLError the client certificate or its key does not load (CLAUDE_CODE_CLIENT_CERT, CLAUDE_CODE_CLIENT_KEY, "
+         "CLAUDE_CODE_CLIENT_KEY_PASSPHRASE): [SSL] PEM lib (_ssl.c:3905)\n", 124, "client_certificate_unusable",
+         "claude_fleet_network_client_key_passphrase"),
         ("probe error: SSLEOFError EOF occurred in violation of protocol (_ssl.c:2427) (the endpoint ended the TLS handshake "
          "and no client certificate is configured: it may demand one)\n", 1, "client_certificate", "claude_fleet_network_client_cert"),
         ("probe error: OSError Tunnel connection failed: 407 Proxy Authentication Required\n", 124, "proxy", "claude_fleet_network_proxy"),
