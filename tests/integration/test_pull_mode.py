@@ -230,4 +230,3 @@ def test_enrol_pull_converge_noop_and_a_pushed_model_change(laptop):
     # Every developer's real Claude Code answers, with the pushed model.
     for user, answer in answers(laptop).items():
         assert "Hello from the Bedrock emulator (model %s" % NEXT_MODEL in answer, (user, answer)
-
