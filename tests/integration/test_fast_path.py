@@ -17,8 +17,7 @@ import time
 import pytest
 import yaml
 
-from harness import SANDBOX_SKIPS, Fleet
-from harness import Testbed as LoopbackTestbed
+from harness import SANDBOX_SKIPS
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow, *SANDBOX_SKIPS]
 
@@ -41,27 +40,20 @@ VOLATILE = re.compile(r"^/(proc|sys|dev|run|tmp|var/tmp|var/log|var/cache|var/li
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory):
-    tmp = str(tmp_path_factory.mktemp("fastpath"))
-    bed = LoopbackTestbed(os.path.join(tmp, "testbed"))
-    work = Fleet("fast%d" % (os.getpid() % 100000), tmp, bed, count=1)
-    try:
-        bed.up()
-        work.up()
-        host = work.hosts[0]
-        # Files the sandbox's boot writes (host keys, hostname) are older than the marker.
-        time.sleep(1.1)
-        rc, _out, err = work.root(host, "touch /var/tmp/before-converge")
-        assert rc == 0, err
-        rc, output, _recap = work.play(extra=SMOKE_OFF, report_dir=os.path.join(tmp, "report"))
-        assert rc == 0, output[-3000:]
-        rc, out, err = work.root(host, "find / -xdev -newer /var/tmp/before-converge \\( -type f -o -type l \\) -print")
-        assert rc == 0, err
-        work.written = sorted(set(out.decode().split()))
-        yield work
-    finally:
-        work.down()
-        bed.down()
+def fleet(testbed_factory, fleet_factory):
+    """The module's own test bed (the emulator log is read) and workstation, converged once."""
+    work = fleet_factory("fast", testbed=testbed_factory())
+    host = work.hosts[0]
+    # Files the sandbox's boot writes (host keys, hostname) are older than the marker.
+    time.sleep(1.1)
+    rc, _out, err = work.root(host, "touch /var/tmp/before-converge")
+    assert rc == 0, err
+    rc, output, _recap = work.play(extra=SMOKE_OFF, report_dir=os.path.join(work.tmp, "report"))
+    assert rc == 0, output[-3000:]
+    rc, out, err = work.root(host, "find / -xdev -newer /var/tmp/before-converge \\( -type f -o -type l \\) -print")
+    assert rc == 0, err
+    work.written = sorted(set(out.decode().split()))
+    return work
 
 
 def stamp(fleet):

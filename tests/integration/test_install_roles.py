@@ -18,7 +18,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -26,17 +25,14 @@ import sys
 import pytest
 import yaml
 
+from harness import SANDBOX_SKIPS
+
 REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-FLEET = os.path.join(REPO, "tests", "infra", "sandbox", "fleet")
 MIRROR_DIR = os.path.join(REPO, ".cache", "node-mirror")
 PACKS = os.path.join(REPO, ".cache", "npm-packs")
 PINNED = yaml.safe_load(open(os.path.join(REPO, "roles", "claude_code", "defaults", "main.yml"), encoding="utf-8"))["claude_code_version"]
 OTHER = os.environ.get("CLAUDE_FLEET_TEST_OTHER_VERSION", "2.1.331")
 NODE = "22.23.3"
-NAME = "ni%d" % (os.getpid() % 100000)
-ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
-ENV = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_DEPRECATION_WARNINGS="false",
-           ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", CLAUDE_FLEET_SANDBOX_PYTHON=sys.executable)
 
 
 def _load(name, path):
@@ -67,27 +63,24 @@ pytestmark = [
     pytest.mark.sandbox,
     pytest.mark.network,
     pytest.mark.slow,
-    pytest.mark.skipif(os.geteuid() != 0, reason="sandbox workstations need root (unshare, mount, chroot)"),
-    pytest.mark.skipif(shutil.which("debootstrap") is None, reason="debootstrap is not installed (make deps)"),
+    *SANDBOX_SKIPS,
     pytest.mark.skipif(REGISTRY is None, reason=WHY_NOT or "npm registry unavailable"),
 ]
 
 
-class Fleet:
-    """The module's workstations, the mirror and helpers to run the roles against them."""
+class Installs:
+    """The module's fleet (the shared harness, without tests/group_vars), the mirror, and the roles' base variables."""
 
-    def __init__(self, tmp):
-        self.tmp = tmp
-        self.inventory = os.path.join(tmp, "inventory.yml")
-        self.hosts = []
-        self.state = {}
-        self.mirror = None
+    def __init__(self, fleet, mirror):
+        self.fleet = fleet
+        self.mirror = mirror
+
+    def __getattr__(self, name):
+        # hosts, tmp...: the fleet's.
+        return getattr(self.fleet, name)
 
     def ssh(self, host, command, user="admin"):
-        ip = self.state[host]
-        cmd = ["ssh", "-i", self.key, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-               "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10", "%s@%s" % (user, ip), command]
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+        return self.fleet.ssh(host, command, user=user, text=True)
 
     def play(self, extra=None, roles=("nodejs", "claude_code"), check=False, timeout=1200):
         """Run ROLES with the base variables plus EXTRA; return (rc, output, {host: changed})."""
@@ -95,17 +88,8 @@ class Fleet:
         with open(playbook, "w", encoding="utf-8") as handle:
             yaml.safe_dump([{"name": "Install", "hosts": "workstations", "become": True, "gather_facts": True,
                              "roles": [{"role": "claude_fleet.bedrock.%s" % role} for role in roles]}], handle)
-        variables = dict(self.base_vars(), **(extra or {}))
-        varfile = os.path.join(self.tmp, "vars.json")
-        with open(varfile, "w", encoding="utf-8") as handle:
-            json.dump(variables, handle)
-        argv = [ANSIBLE_PLAYBOOK, "-i", self.inventory, playbook, "-e", "@" + varfile] + (["--check", "--diff"] if check else [])
-        proc = subprocess.run(argv, env=ENV, capture_output=True, text=True, timeout=timeout, check=False, cwd=REPO)
-        output = proc.stdout + proc.stderr
-        changed = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
-        with open(os.path.join(self.tmp, "last-run.log"), "w", encoding="utf-8") as handle:
-            handle.write(output)
-        return proc.returncode, output, changed
+        rc, output, recap = self.fleet.play(playbook, extra=dict(self.base_vars(), **(extra or {})), check=check, timeout=timeout)
+        return rc, output, {host: counts["changed"] for host, counts in recap.items()}
 
     def base_vars(self):
         return {
@@ -123,8 +107,7 @@ class Fleet:
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory):
-    tmp = str(tmp_path_factory.mktemp("install"))
+def fleet(fleet_factory):
     subprocess.run([sys.executable, os.path.join(REPO, "tests", "infra", "mirror", "build_node_mirror.py"), "--versions", NODE + ",22.23.2"],
                    check=True, timeout=1800, capture_output=True)
     for version in (PINNED, OTHER):
@@ -132,22 +115,12 @@ def fleet(tmp_path_factory):
             if not os.path.exists(os.path.join(PACKS, "%s-%s.tgz" % (package[1:].replace("/", "-"), version))):
                 os.makedirs(PACKS, exist_ok=True)
                 subprocess.run(["npm", "pack", "%s@%s" % (package, version), "--pack-destination", PACKS], check=True, timeout=900, capture_output=True)
-    env = Fleet(tmp)
-    env.mirror = serve.MirrorServer(MIRROR_DIR)
-    env.mirror.start()
-    up = subprocess.run([FLEET, "up", "--name", NAME, "--release", "bookworm,trixie", "--count", "2", "--inventory", env.inventory],
-                        env=ENV, capture_output=True, text=True, timeout=900, check=False)
+    mirror = serve.MirrorServer(MIRROR_DIR)
+    mirror.start()
     try:
-        assert up.returncode == 0, up.stderr
-        inv = yaml.safe_load(open(env.inventory, encoding="utf-8"))
-        hosts = inv["all"]["children"]["workstations"]["hosts"]
-        env.hosts = sorted(hosts)
-        env.state = {h: v["ansible_host"] for h, v in hosts.items()}
-        env.key = list(hosts.values())[0]["ansible_ssh_private_key_file"]
-        yield env
+        yield Installs(fleet_factory("ni", count=2, release="bookworm,trixie", testbed=None, group_vars=False), mirror)
     finally:
-        subprocess.run([FLEET, "down", "--name", NAME], env=ENV, capture_output=True, timeout=300, check=False)
-        env.mirror.stop()
+        mirror.stop()
 
 
 def _nothing_installed(fleet):

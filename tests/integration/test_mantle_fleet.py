@@ -15,8 +15,7 @@ import os
 import pytest
 import yaml
 
-from harness import REPO, SANDBOX_SKIPS, Fleet, shlex_quote
-from harness import Testbed as LoopbackTestbed
+from harness import REPO, SANDBOX_SKIPS, shlex_quote
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow, *SANDBOX_SKIPS]
 
@@ -32,20 +31,14 @@ def emulator_log(bed):
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory):
-    tmp = str(tmp_path_factory.mktemp("mantle"))
-    bed = LoopbackTestbed(os.path.join(tmp, "testbed"))
-    work = Fleet("mntl%d" % (os.getpid() % 100000), tmp, bed, count=1)
-    try:
-        bed.up()
-        work.up()
-        rc, output, _recap = work.play(extra=MANTLE, report_dir=os.path.join(tmp, "converge"))
-        work.converge_output = output
-        assert rc == 0, output[-4000:]
-        yield work, bed
-    finally:
-        work.down()
-        bed.down()
+def fleet(testbed_factory, fleet_factory):
+    """The module's own test bed (the emulator log is read) and workstation, converged once on Mantle."""
+    bed = testbed_factory()
+    work = fleet_factory("mntl", testbed=bed)
+    rc, output, _recap = work.play(extra=MANTLE, report_dir=os.path.join(work.tmp, "converge"))
+    work.converge_output = output
+    assert rc == 0, output[-4000:]
+    return work, bed
 
 
 def test_converge_and_smoke_on_mantle_for_every_user_and_shell(fleet):

@@ -24,7 +24,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -33,11 +32,10 @@ import urllib.parse
 import pytest
 import yaml
 
+from harness import SANDBOX_SKIPS
+
 REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-FLEET = os.path.join(REPO, "tests", "infra", "sandbox", "fleet")
-TESTBED = os.path.join(REPO, "tests", "infra", "services", "testbed.py")
 PROXY = os.path.join(REPO, "tests", "infra", "proxy", "forward_proxy.py")
-NAME = "nw%d" % (os.getpid() % 100000)
 HOST_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 PROXY_USER = "fleet"
 PROXY_PASSWORD = "Pr0xy-S3cret-%d" % os.getpid()
@@ -48,42 +46,41 @@ with open(os.path.join(os.path.dirname(__file__), "..", "group_vars", "workstati
     MODEL = yaml.safe_load(_handle)["claude_fleet_bedrock_model"]
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 SMOKE_TIMEOUT = 45
-ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
-ENV = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_DEPRECATION_WARNINGS="false",
-           ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", CLAUDE_FLEET_SANDBOX_PYTHON=sys.executable)
 
 pytestmark = [
     pytest.mark.sandbox,
     pytest.mark.network,
     pytest.mark.slow,
-    pytest.mark.skipif(os.geteuid() != 0, reason="sandbox workstations need root (unshare, mount, chroot)"),
-    pytest.mark.skipif(shutil.which("debootstrap") is None, reason="debootstrap is not installed (make deps)"),
+    *SANDBOX_SKIPS,
     pytest.mark.skipif(not os.path.exists(HOST_BUNDLE), reason="the host has no CA bundle to trust the registry with"),
 ]
 
 
 class Bed:
-    """The module's workstation, test bed, forward proxy and helpers."""
+    """The module's workstation (the shared harness) and test bed, the forward proxy and helpers."""
 
-    def __init__(self, tmp):
-        self.tmp = tmp
-        self.inventory = os.path.join(tmp, "inventory")
-        self.state = os.path.join(tmp, "state")
-        self.pki = os.path.join(tmp, "pki")
-        self.proxy_dir = os.path.join(tmp, "proxy")
+    def __init__(self, fleet, testbed):
+        self.fleet = fleet
+        self.bed = testbed
+        self.host = fleet.hosts[0]
+        self.pki = os.path.join(fleet.tmp, "pki")
+        self.proxy_dir = os.path.join(fleet.tmp, "proxy")
         self.proxy = None
-        self.host = None
-        self.ip = None
-        self.key = None
+
+    @property
+    def tmp(self):
+        return self.fleet.tmp
+
+    @property
+    def state(self):
+        return self.bed.state
 
     def ssh(self, command, user="admin"):
-        cmd = ["ssh", "-i", self.key, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-               "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10", "%s@%s" % (user, self.ip), command]
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+        return self.fleet.ssh(self.host, command, user=user, text=True)
 
     def testbed(self, *emulator_args):
-        argv = [sys.executable, TESTBED, "--state", self.state, "up"] + (["--"] + list(emulator_args) if emulator_args else [])
-        subprocess.run(argv, check=True, timeout=600, capture_output=True, cwd=REPO)
+        """(Re)start the test bed with EMULATOR_ARGS."""
+        self.bed.up(*emulator_args)
 
     def start_proxy(self):
         os.makedirs(self.proxy_dir, exist_ok=True)
@@ -113,48 +110,26 @@ class Bed:
         """Run playbooks/setup.yml with the test fleet's group_vars plus EXTRA; return (rc, output, changed, changed task names)."""
         variables = dict({"claude_fleet_report_dir": os.path.join(self.tmp, "report"), "claude_fleet_smoke_timeout": SMOKE_TIMEOUT},
                          **(extra or {}))
-        varfile = os.path.join(self.tmp, "vars.json")
-        with open(varfile, "w", encoding="utf-8") as handle:
-            json.dump(variables, handle)
-        argv = [ANSIBLE_PLAYBOOK, "-i", self.inventory, os.path.join(REPO, "playbooks", "setup.yml"), "-e", "@" + varfile]
-        argv += (["--tags", tags] if tags else []) + (["-vvv"] if verbose else [])
-        proc = subprocess.run(argv, env=dict(ENV, CLAUDE_FLEET_TEST_STATE=self.state), capture_output=True, text=True,
-                              timeout=timeout, check=False, cwd=REPO)
-        output = proc.stdout + proc.stderr
-        with open(os.path.join(self.tmp, "last-run.log"), "w", encoding="utf-8") as handle:
-            handle.write(output)
-        changed = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
+        rc, output, recap = self.fleet.play(extra=variables, tags=tags, verbosity=3 if verbose else 0, timeout=timeout)
+        changed = {host: counts["changed"] for host, counts in recap.items()}
         tasks = [block.split("]", 1)[0] for block in output.split("\nTASK [")[1:] if re.search(r"^changed: \[", block, re.M)]
-        return proc.returncode, output, changed, tasks
+        return rc, output, changed, tasks
 
 
 @pytest.fixture(scope="module")
-def bed(tmp_path_factory):
-    tmp = str(tmp_path_factory.mktemp("network"))
-    env = Bed(tmp)
-    os.makedirs(env.inventory)
-    os.symlink(os.path.join(REPO, "tests", "group_vars"), os.path.join(env.inventory, "group_vars"))
-    sys.path.insert(0, os.path.join(REPO, "tests", "infra", "emulator"))
+def bed(testbed_factory, fleet_factory):
+    testbed = testbed_factory()
+    env = Bed(fleet_factory("nw", testbed=testbed), testbed)
     from bedrock_emulator.testing_pki import make_pki  # pylint: disable=import-outside-toplevel
     os.makedirs(env.pki)
     make_pki(env.pki)
     _encrypt_client_key(env.pki)
     try:
-        up = subprocess.run([FLEET, "up", "--name", NAME, "--release", "bookworm", "--count", "1", "--inventory",
-                             os.path.join(env.inventory, "hosts.yml")], env=ENV, capture_output=True, text=True, timeout=900, check=False)
-        assert up.returncode == 0, up.stderr
-        with open(os.path.join(env.inventory, "hosts.yml"), encoding="utf-8") as handle:
-            hosts = yaml.safe_load(handle)["all"]["children"]["workstations"]["hosts"]
-        env.host, hostvars = sorted(hosts.items())[0]
-        env.ip, env.key = hostvars["ansible_host"], hostvars["ansible_ssh_private_key_file"]
-        env.testbed()
         yield env
     finally:
         if env.proxy is not None:
             env.proxy.terminate()
             env.proxy.wait(timeout=30)
-        subprocess.run([sys.executable, TESTBED, "--state", env.state, "down"], capture_output=True, timeout=120, check=False)
-        subprocess.run([FLEET, "down", "--name", NAME], env=ENV, capture_output=True, timeout=300, check=False)
 
 
 def _encrypt_client_key(pki):

@@ -17,7 +17,6 @@ import urllib.request
 import pytest
 
 from bedrock_emulator.scenario import load_scenario
-from bedrock_emulator.server import EmulatorServer
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.dirname(sys.executable)
@@ -57,20 +56,6 @@ PLAYBOOK = """
       delegate_to: localhost
       check_mode: false
 """
-
-
-@pytest.fixture(name="emulator")
-def emulator_fixture():
-    started = []
-
-    def start(scenario="default", overrides=None):
-        server = EmulatorServer(scenario, overrides=overrides).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
 
 
 def ansible_env():

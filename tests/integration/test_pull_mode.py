@@ -24,8 +24,7 @@ import sysconfig
 import pytest
 import yaml
 
-from harness import ACCESS_KEY, BIN, GROUP_VARS, REPO, SANDBOX_SKIPS, SECRET_KEY, Fleet, ansible_env, recap, shlex_quote
-from harness import Testbed as LoopbackTestbed
+from harness import ACCESS_KEY, BIN, GROUP_VARS, REPO, SANDBOX_SKIPS, SECRET_KEY, ansible_env, recap, shlex_quote
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow, pytest.mark.network, *SANDBOX_SKIPS]
 
@@ -100,40 +99,35 @@ def build_collections(tmp, dest):
 
 
 @pytest.fixture(scope="module")
-def laptop(tmp_path_factory):
-    tmp = str(tmp_path_factory.mktemp("pull"))
-    bed = LoopbackTestbed(os.path.join(tmp, "testbed"))
-    work = Fleet("pul%d" % (os.getpid() % 100000), tmp, bed, count=1)
-    try:
-        bed.up()
-        work.up()
-        host = work.hosts[0]
-        with open(HOST_CA, "rb") as handle:
-            work.put(host, WORKSTATION_CA, handle.read(), "root:root")
-        rc, _out, err = work.root(host, "git init -q --bare -b main %s && chown -R admin: %s" % (REMOTE_REPO, REMOTE_REPO))
-        assert rc == 0, err
+def laptop(testbed_factory, fleet_factory):
+    """One workstation on the module's own test bed, with the workstation-config repository pushed to it."""
+    bed = testbed_factory()
+    work = fleet_factory("pul", testbed=bed)
+    tmp = work.tmp
+    host = work.hosts[0]
+    with open(HOST_CA, "rb") as handle:
+        work.put(host, WORKSTATION_CA, handle.read(), "root:root")
+    rc, _out, err = work.root(host, "git init -q --bare -b main %s && chown -R admin: %s" % (REMOTE_REPO, REMOTE_REPO))
+    assert rc == 0, err
 
-        checkout = os.path.join(tmp, "workstation-config")
-        os.makedirs(os.path.join(checkout, "inventory", "group_vars"))
-        with open(os.path.join(checkout, "inventory", "hosts.yml"), "w", encoding="utf-8") as handle:
-            handle.write("all:\n  hosts:\n    localhost:\n      ansible_connection: local\n")
-        with open(os.path.join(checkout, "local.yml"), "w", encoding="utf-8") as handle:
-            handle.write("---\n- name: Claude Code with Amazon Bedrock on this laptop\n"
-                         "  ansible.builtin.import_playbook: claude_fleet.bedrock.setup\n")
-        with open(os.path.join(checkout, "inventory", "group_vars", "all.yml"), "w", encoding="utf-8") as handle:
-            handle.write(group_vars(bed, FIRST_MODEL))
-        build_collections(os.path.join(tmp, "build"), os.path.join(checkout, "collections"))
-        git(checkout, "init", "-q", "-b", "main")
-        git(checkout, "add", "-A")
-        git(checkout, "-c", "user.name=IT", "-c", "user.email=it@example.invalid", "commit", "-q", "-m", "workstation config")
-        work.checkout = checkout
-        work.ssh_env = {"GIT_SSH_COMMAND": "ssh -i %s -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes"
-                                           " -o LogLevel=ERROR" % work.key}
-        git(checkout, "push", "-q", "ssh://admin@%s%s" % (work.address[host], REMOTE_REPO), "main", env=work.ssh_env)
-        yield work
-    finally:
-        work.down()
-        bed.down()
+    checkout = os.path.join(tmp, "workstation-config")
+    os.makedirs(os.path.join(checkout, "inventory", "group_vars"))
+    with open(os.path.join(checkout, "inventory", "hosts.yml"), "w", encoding="utf-8") as handle:
+        handle.write("all:\n  hosts:\n    localhost:\n      ansible_connection: local\n")
+    with open(os.path.join(checkout, "local.yml"), "w", encoding="utf-8") as handle:
+        handle.write("---\n- name: Claude Code with Amazon Bedrock on this laptop\n"
+                     "  ansible.builtin.import_playbook: claude_fleet.bedrock.setup\n")
+    with open(os.path.join(checkout, "inventory", "group_vars", "all.yml"), "w", encoding="utf-8") as handle:
+        handle.write(group_vars(bed, FIRST_MODEL))
+    build_collections(os.path.join(tmp, "build"), os.path.join(checkout, "collections"))
+    git(checkout, "init", "-q", "-b", "main")
+    git(checkout, "add", "-A")
+    git(checkout, "-c", "user.name=IT", "-c", "user.email=it@example.invalid", "commit", "-q", "-m", "workstation config")
+    work.checkout = checkout
+    work.ssh_env = {"GIT_SSH_COMMAND": "ssh -i %s -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes"
+                                       " -o LogLevel=ERROR" % work.key}
+    git(checkout, "push", "-q", "ssh://admin@%s%s" % (work.address[host], REMOTE_REPO), "main", env=work.ssh_env)
+    return work
 
 
 def run_pull(laptop, *args):

@@ -11,25 +11,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import sys
 
 import pytest
 import yaml
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.normpath(os.path.join(HERE, '..', '..'))
-FLEET = os.path.join(REPO, 'tests', 'infra', 'sandbox', 'fleet')
-PLAYBOOK_BIN = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
-ENV = dict(os.environ, CLAUDE_FLEET_SANDBOX_PYTHON=sys.executable, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'),
-           ANSIBLE_DEPRECATION_WARNINGS='false', ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0')
+from harness import ANSIBLE_PLAYBOOK, SANDBOX_SKIPS
 
 pytestmark = [
     pytest.mark.sandbox,
-    pytest.mark.skipif(os.geteuid() != 0, reason='sandbox workstations need root (unshare, mount, chroot)'),
-    pytest.mark.skipif(shutil.which('debootstrap') is None, reason='debootstrap is not installed (make deps)'),
-    pytest.mark.skipif(not os.path.exists(PLAYBOOK_BIN), reason='ansible-playbook is not next to the test interpreter'),
+    *SANDBOX_SKIPS,
+    pytest.mark.skipif(not os.path.exists(ANSIBLE_PLAYBOOK), reason='ansible-playbook is not next to the test interpreter'),
 ]
 
 SECRETS = ('sEcReT-DoNotPrint-123', 'BeArEr-DoNotPrint-456')
@@ -69,43 +60,23 @@ done
 
 
 class Workstation:
-    """One sandbox workstation and the playbook that applies the role to it."""
+    """One sandbox workstation (the shared harness, without tests/group_vars) and the playbook that applies the role to it."""
 
-    def __init__(self, tmp_path, name):
-        self.name = name
-        self.inventory = str(tmp_path / 'inventory.yml')
-        self.playbook = str(tmp_path / 'playbook.yml')
+    def __init__(self, fleet):
+        self.fleet = fleet
+        self.host = fleet.hosts[0]
+        self.playbook = os.path.join(fleet.tmp, 'playbook.yml')
         with open(self.playbook, 'w', encoding='utf-8') as handle:
             handle.write(PLAYBOOK)
-        try:
-            proc = subprocess.run([FLEET, 'up', '--name', name, '--count', '1', '--inventory', self.inventory],
-                                  env=ENV, capture_output=True, text=True, timeout=900, check=False)
-            if proc.returncode != 0 and 'debootstrap' in proc.stderr:
-                pytest.skip('cannot build the sandbox image (Debian mirror unreachable?): %s' % proc.stderr.strip())
-            assert proc.returncode == 0, proc.stderr
-            with open(self.inventory, encoding='utf-8') as handle:
-                host = next(iter(yaml.safe_load(handle)['all']['children']['workstations']['hosts'].values()))
-        except BaseException:
-            # The fixture's teardown only runs once the workstation exists: a half-made one goes now.
-            self.down()
-            raise
-        self.ssh_base = ['ssh', '-i', host['ansible_ssh_private_key_file'], '-o', 'StrictHostKeyChecking=no',
-                         '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR',
-                         'admin@%s' % host['ansible_host']]
-
-    def down(self):
-        subprocess.run([FLEET, 'down', '--name', self.name], env=ENV, capture_output=True, timeout=300, check=False)
 
     def sh(self, script, user='root'):
         """Run a POSIX sh script on the workstation as a user; return (rc, stdout)."""
-        cmd = self.ssh_base + ['sudo -H -u %s sh -s' % user]
-        proc = subprocess.run(cmd, input=script, capture_output=True, text=True, timeout=120, check=False)
+        proc = self.fleet.ssh(self.host, 'sudo -H -u %s sh -s' % user, stdin=script, text=True)
         return proc.returncode, proc.stdout
 
     def play(self, *args):
-        cmd = [PLAYBOOK_BIN, '-i', self.inventory, self.playbook] + list(args)
-        proc = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=600, check=False, cwd=REPO)
-        return proc.returncode, proc.stdout + proc.stderr
+        rc, output, _recap = self.fleet.play(self.playbook, args=args, timeout=600)
+        return rc, output
 
     def snapshot(self):
         return self.sh(SNAPSHOT)[1]
@@ -117,10 +88,11 @@ def recap(output):
 
 
 @pytest.fixture
-def ws(tmp_path):
-    workstation = Workstation(tmp_path, 'st%d%s' % (os.getpid(), os.urandom(2).hex()))
-    yield workstation
-    workstation.down()
+def ws(fleet_factory):
+    """A fresh workstation for each test."""
+    fleet = fleet_factory('st' + os.urandom(2).hex(), testbed=None, group_vars=False, skip_without_image=True)
+    yield Workstation(fleet)
+    fleet.down()
 
 
 def seed_user_content(ws):

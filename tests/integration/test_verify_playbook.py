@@ -15,8 +15,7 @@ import os
 
 import pytest
 
-from harness import REPO, SANDBOX_SKIPS, SECRET_KEY, Fleet
-from harness import Testbed as LoopbackTestbed
+from harness import REPO, SANDBOX_SKIPS, SECRET_KEY
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow, *SANDBOX_SKIPS]
 
@@ -28,19 +27,12 @@ SNAPSHOT = ("find /home /etc/claude-code /etc/profile.d /var/lib/claude_fleet -x
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory):
-    tmp = str(tmp_path_factory.mktemp("verify"))
-    bed = LoopbackTestbed(os.path.join(tmp, "testbed"))
-    work = Fleet("vfy%d" % (os.getpid() % 100000), tmp, bed, count=1)
-    try:
-        bed.up()
-        work.up()
-        rc, output, _recap = work.play(extra={"claude_fleet_smoke_enabled": False}, report_dir=os.path.join(tmp, "converge"))
-        assert rc == 0, output[-3000:]
-        yield work
-    finally:
-        work.down()
-        bed.down()
+def fleet(fleet_factory):
+    """One workstation on the session's test bed, converged once."""
+    work = fleet_factory("vfy")
+    rc, output, _recap = work.play(extra={"claude_fleet_smoke_enabled": False}, report_dir=os.path.join(work.tmp, "converge"))
+    assert rc == 0, output[-3000:]
+    return work
 
 
 def report_row(fleet, name):

@@ -17,7 +17,6 @@ import subprocess
 
 import pytest
 
-from bedrock_emulator.server import EmulatorServer
 from harness import REPO, SANDBOX_SKIPS, ansible_env, recap
 
 pytestmark = [pytest.mark.sandbox] + SANDBOX_SKIPS
@@ -31,22 +30,6 @@ FRESH = ("test ! -e /opt/nodejs && test ! -e /usr/local/bin/claude && test ! -e 
 @pytest.fixture(scope="module")
 def fresh(fleet_factory):
     return fleet_factory("rf")
-
-
-@pytest.fixture(name="emulator")
-def emulator_fixture():
-    started = []
-
-    def start(scenario="default", overrides=None):
-        server = EmulatorServer(scenario, overrides=overrides).start()
-        started.append(server)
-        return server
-
-    try:
-        yield start
-    finally:
-        for server in started:
-            server.stop()
 
 
 def _run(fresh, server, preflight_only=True, **extra):

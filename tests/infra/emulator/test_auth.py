@@ -23,20 +23,11 @@ from hypothesis import strategies as st
 
 from bedrock_emulator import load_scenario
 from bedrock_emulator.sigv4 import AuthError, verify_sigv4
+from bedrock_emulator.pytest_plugin import error_of
 
 US_SONNET = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 BODY = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}]})
 WRONG_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYWRONGKEY0"
-
-
-def error_of(exc_info):
-    err = exc_info.value.response
-    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Message"]
-
-
-@pytest.fixture
-def emu(bedrock_emulator):
-    return bedrock_emulator()
 
 
 def raw(emu, method, path, body=b"", headers=None, sign=None, tamper_body=None):

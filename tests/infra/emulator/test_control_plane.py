@@ -9,19 +9,11 @@ import datetime
 import pytest
 from botocore.exceptions import ClientError
 
+from bedrock_emulator.pytest_plugin import error_of
+
 SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 OPUS46 = "anthropic.claude-opus-4-6-v1"
 HAIKU35 = "anthropic.claude-3-5-haiku-20241022-v1:0"
-
-
-def error_of(exc_info):
-    err = exc_info.value.response
-    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Message"]
-
-
-@pytest.fixture
-def emu(bedrock_emulator):
-    return bedrock_emulator()
 
 
 def test_list_foundation_models_default_lineup(emu):

@@ -9,13 +9,10 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from bedrock_emulator.pytest_plugin import error_of
+
 US_SONNET = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 BODY = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 1, "messages": [{"role": "user", "content": "hi"}]})
-
-
-def error_of(exc_info):
-    err = exc_info.value.response
-    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Message"]
 
 
 def test_throttle_first_three_calls_raw(bedrock_emulator):

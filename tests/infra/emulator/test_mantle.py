@@ -72,11 +72,6 @@ def error_of(status, headers, raw):
     return status, headers.get("x-amzn-errortype"), body["error"]["type"], body["error"]["message"]
 
 
-@pytest.fixture
-def emu(bedrock_emulator):
-    return bedrock_emulator()
-
-
 @pytest.mark.parametrize("path", ["/v1/messages", "/anthropic/v1/messages"])
 def test_sigv4_json_message(emu, path):
     model = anthropic_models(emu, "eu-west-1")[0]

@@ -17,6 +17,8 @@ from botocore.credentials import Credentials
 from botocore.eventstream import EventStreamBuffer
 from botocore.exceptions import ClientError, EventStreamError
 
+from bedrock_emulator.pytest_plugin import error_of
+
 SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 US_SONNET = "us." + SONNET
 OPUS46 = "anthropic.claude-opus-4-6-v1"
@@ -28,16 +30,6 @@ def anthropic_body(max_tokens=256, **extra):
     body = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": max_tokens, "messages": [{"role": "user", "content": "Say hello"}]}
     body.update(extra)
     return json.dumps(body)
-
-
-def error_of(exc_info):
-    err = exc_info.value.response
-    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Message"]
-
-
-@pytest.fixture
-def emu(bedrock_emulator):
-    return bedrock_emulator()
 
 
 def stream_events(response):

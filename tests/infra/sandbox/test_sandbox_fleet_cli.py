@@ -7,7 +7,6 @@ These need neither root nor a built image (the one root-only case says so when i
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -17,19 +16,12 @@ import tempfile
 
 import pytest
 
+# sandbox_fleet.py is beside this file (pytest puts a test file's directory on sys.path).
+import sandbox_fleet as sf
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SANDBOX = HERE
 FLEET = os.path.join(SANDBOX, "fleet")
-
-
-def _load_module():
-    spec = importlib.util.spec_from_file_location("sandbox_fleet_under_test", os.path.join(SANDBOX, "sandbox_fleet.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sf = _load_module()
 
 
 @pytest.fixture(name="isolated")

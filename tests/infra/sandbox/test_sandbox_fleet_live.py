@@ -9,7 +9,6 @@ run, so they never touch fleets other people have up on the same machine.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -22,21 +21,15 @@ import threading
 import pytest
 import yaml
 
+# sandbox_fleet.py is beside this file (pytest puts a test file's directory on sys.path).
+import sandbox_fleet as sf
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
 SANDBOX = HERE
 FLEET = os.path.join(SANDBOX, "fleet")
 PREFIX = "pyt%d" % os.getpid()
 
-
-def _load_module():
-    spec = importlib.util.spec_from_file_location("sandbox_fleet_live", os.path.join(SANDBOX, "sandbox_fleet.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sf = _load_module()
 
 pytestmark = [
     pytest.mark.sandbox,

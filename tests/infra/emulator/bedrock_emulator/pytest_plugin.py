@@ -95,6 +95,12 @@ class EmulatorHandle:
         self.server.stop()
 
 
+def error_of(exc_info):
+    """(error code, HTTP status, message) of the botocore ClientError a ``pytest.raises`` caught."""
+    err = exc_info.value.response
+    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Message"]
+
+
 @pytest.fixture
 def bedrock_emulator():
     """Factory: ``bedrock_emulator(scenario="default", overrides=None, **server_kwargs)`` -> EmulatorHandle.
