@@ -13,6 +13,10 @@ description:
   - Reads the output and exit status of C(claude -p) and returns the most likely cause
     and the fix, in the same words the preflight checks use.
   - Exit status 124 or 137 (from C(timeout)) is reported as a hang, usually TLS trust or a proxy.
+  - "Companion filter C(smoke_results): takes the registered results of the smoke role's C(claude -p) loop and
+    returns one record per user for the fleet report (C(user), C(status) V(passed) or V(failed), C(rc), C(answer),
+    C(shell), C(cause), C(remedy), C(probe)); its options are C(probes) (the TLS probe loop's results), C(expect)
+    (the regular expression an answer must match, empty for any), C(passwd) (the getent passwd facts), C(model) and C(region)."
 options:
   _input:
     description: Combined standard output and standard error of the CLI.
@@ -36,6 +40,14 @@ EXAMPLES = r"""
 - name: Explain a failed smoke test
   ansible.builtin.debug:
     msg: "{{ result.stdout ~ result.stderr | claude_fleet.bedrock.smoke_remedy(rc=result.rc, model='us.anthropic.claude-sonnet-4-5-20250929-v1:0') }}"
+"""
+
+EXAMPLES += r"""
+- name: Record the smoke results
+  ansible.builtin.set_fact:
+    smoke_results: >-
+      {{ runs.results | claude_fleet.bedrock.smoke_results(probes=probes.results | default([]), expect='',
+         passwd=ansible_facts.getent_passwd, model='us.anthropic.claude-sonnet-4-5-20250929-v1:0', region='us-east-1') }}
 """
 
 RETURN = r"""
@@ -102,8 +114,38 @@ def smoke_remedy(output: str, rc: int = 1, model: str = "", region: str = "") ->
     return {"cause": "unknown", "remedy": "Claude Code failed (exit %s); run playbooks/verify.yml on this host for diagnostics." % rc}
 
 
+def _truncate(text, length):
+    """Jinja's truncate filter with its defaults (leeway 5, words kept whole, '...')."""
+    if len(text) <= length + 5:
+        return text
+    return text[:length - 3].rsplit(" ", 1)[0] + "..."
+
+
+def smoke_results(runs, probes=None, expect="", passwd=None, model="", region=""):
+    """One report record per user of the smoke test's ``claude -p`` loop results (see DOCUMENTATION)."""
+    out = []
+    for run in runs or []:
+        user = run["item"]
+        rc = run.get("rc", 1)
+        answer = (run.get("stdout") or "").strip()
+        ok = rc == 0 and bool(answer) and (expect == "" or re.search(expect, answer) is not None)
+        probe = next((p["stdout"] for p in probes or [] if p.get("item", {}).get("item") == user and "stdout" in p), "")
+        if ok:
+            why = {}
+        elif rc == 0 and answer:
+            why = {"cause": "unexpected_answer",
+                   "remedy": "Claude Code answered, but not as claude_fleet_smoke_expect requires: " + answer[:80]}
+        else:
+            diag = "%s\n%s\n%s" % (probe, run.get("stdout") or "", run.get("stderr") or run.get("msg") or "")
+            why = smoke_remedy(diag, rc=rc, model=model, region=region)
+        out.append({"user": user, "status": "passed" if ok else "failed", "rc": run.get("rc"), "answer": answer[:200],
+                    "shell": (passwd or {})[user][5], "cause": why.get("cause", ""), "remedy": why.get("remedy", ""),
+                    "probe": _truncate(probe.strip(), 300)})
+    return out
+
+
 class FilterModule:
     """Smoke test filters."""
 
     def filters(self):
-        return {"smoke_remedy": smoke_remedy}
+        return {"smoke_remedy": smoke_remedy, "smoke_results": smoke_results}
