@@ -40,9 +40,7 @@ EXAMPLES = r"""
 - name: Explain a failed smoke test
   ansible.builtin.debug:
     msg: "{{ result.stdout ~ result.stderr | claude_fleet.bedrock.smoke_remedy(rc=result.rc, model='us.anthropic.claude-sonnet-4-5-20250929-v1:0') }}"
-"""
 
-EXAMPLES += r"""
 - name: Record the smoke results
   ansible.builtin.set_fact:
     smoke_results: >-

@@ -29,6 +29,8 @@ from ansible.template import Templar, trust_as_template
 
 from ansible_collections.claude_fleet.bedrock.plugins.filter.claude_code_paths import claude_code_paths
 from ansible_collections.claude_fleet.bedrock.plugins.filter.claude_code_update_policy import FilterModule as UpdatePolicyFilters
+from ansible_collections.claude_fleet.bedrock.plugins.filter.settings_checks import FilterModule as SettingsChecksFilters
+from ansible_collections.claude_fleet.bedrock.plugins.filter.settings_plan import FilterModule as SettingsPlanFilters
 from ansible_collections.claude_fleet.bedrock.plugins.filter.settings_values import FilterModule as SettingsValuesFilters
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils import claude_paths
 # The same npm install and cache as the emulator's real-CLI tests.
@@ -56,7 +58,9 @@ def render(role, expression, **variables):
     values.update(variables)
     templar = Templar(loader=LOADER, variables=values)
     templar.environment.filters['claude_fleet.bedrock.claude_code_paths'] = claude_code_paths
-    for name, function in {**SettingsValuesFilters().filters(), **UpdatePolicyFilters().filters()}.items():
+    filters = {**SettingsValuesFilters().filters(), **SettingsChecksFilters().filters(), **SettingsPlanFilters().filters(),
+               **UpdatePolicyFilters().filters()}
+    for name, function in filters.items():
         templar.environment.filters['claude_fleet.bedrock.' + name] = function
     return templar.template(trust_as_template('{{ %s }}' % expression))
 
