@@ -13,10 +13,10 @@ from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.urls import open_url
-from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils import fast_path as fp
+from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils.action import CheckedAction
 
 try:  # ansible-core 2.19+ templates only strings it trusts; the contracts are this collection's own files.
     from ansible.template import trust_as_template
@@ -27,7 +27,6 @@ except ImportError:  # pragma: no cover - older ansible-core templates every str
 display = Display()
 
 _FACT = 'claude_fleet_stamp'
-_ARGS = frozenset(('state', 'path', 'roles', 'extra', 'usable', 'reason', 'facts', 'max_age'))
 
 
 def _run_dir():
@@ -50,10 +49,11 @@ def _trusted(value):
     return trust_as_template(value) if isinstance(value, str) else value
 
 
-class ActionModule(ActionBase):
+class ActionModule(CheckedAction):
     """state=check before the roles: fingerprint and compare (and apply pins alone); state=record after them."""
 
-    TRANSFERS_FILES = False
+    NAME = 'fast_path'
+    ARGS = frozenset(('state', 'path', 'roles', 'extra', 'usable', 'reason', 'facts', 'max_age'))
 
     def _template(self, value):
         try:
@@ -125,12 +125,7 @@ class ActionModule(ActionBase):
         return out
 
     def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
-        args = self._task.args
-        unknown = sorted(set(args) - _ARGS)
-        if unknown:
-            raise AnsibleActionFail('fast_path: unsupported option(s) %s' % ', '.join(unknown))
+        result, args, task_vars = self.start(tmp, task_vars)
         state = args.get('state', 'check')
         path = args.get('path') or '/var/lib/claude_fleet/converge.json'
         host = task_vars.get('inventory_hostname')

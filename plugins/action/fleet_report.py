@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import tempfile
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
-from ansible.plugins.action import ActionBase
 
-_ARGS = frozenset(('group_hosts', 'dir', 'formats', 'preflight', 'fail', 'local_path'))
+from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils.action import CheckedAction
+from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils.action import write_atomic
+
 _UNREACHED = 'unreachable or failed before the end of the converge'
 
 
@@ -93,36 +93,19 @@ def report_json(report):
 
 def write_local(path, report):
     """The local report of a machine that is its own controller (ansible-pull), read there by verify.yml."""
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o750, exist_ok=True)
-    _write(directory, os.path.basename(path), report_json(report))
+    os.makedirs(os.path.dirname(path), mode=0o750, exist_ok=True)
+    # 0640: the report names hosts and users, no secret.
+    write_atomic(path, report_json(report), 0o640)
 
 
-def _write(directory, name, text):
-    """Write atomically, 0640 (the report names hosts and users, no secret)."""
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.%s.' % name)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o640)
-        os.replace(tmp, os.path.join(directory, name))
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-class ActionModule(ActionBase):
+class ActionModule(CheckedAction):
     """Runs on the controller only: reads each host's _report_host fact and writes the report files."""
 
-    TRANSFERS_FILES = False
+    NAME = 'fleet_report'
+    ARGS = frozenset(('group_hosts', 'dir', 'formats', 'preflight', 'fail', 'local_path'))
 
     def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
-        args = self._task.args
-        unknown = sorted(set(args) - _ARGS)
-        if unknown:
-            raise AnsibleActionFail('fleet_report: unsupported option(s) %s' % ', '.join(unknown))
+        result, args, task_vars = self.start(tmp, task_vars)
         hosts = list(args.get('group_hosts') or [])
         hostvars = task_vars.get('hostvars') or {}
         facts, failures = {}, {}
@@ -144,10 +127,11 @@ class ActionModule(ActionBase):
         try:
             if formats:
                 os.makedirs(directory, mode=0o750, exist_ok=True)
+            # 0640: the report names hosts and users, no secret.
             if 'json' in formats:
-                _write(directory, 'fleet-report.json', report_json(report))
+                write_atomic(os.path.join(directory, 'fleet-report.json'), report_json(report), 0o640)
             if 'markdown' in formats:
-                _write(directory, 'fleet-report.md', text)
+                write_atomic(os.path.join(directory, 'fleet-report.md'), text, 0o640)
         except OSError as exc:
             raise AnsibleActionFail('fleet_report: could not write the report in %s: %s' % (directory, exc))
         local = args.get('local_path')

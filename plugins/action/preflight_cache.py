@@ -7,13 +7,13 @@ import datetime
 import hashlib
 import json
 import os
-import tempfile
 import time
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
 
-_ARGS = frozenset(('state', 'inputs', 'max_age', 'cache_dir', 'result'))
+from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils.action import CheckedAction
+from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils.action import write_atomic
+
 _KEEP = 32
 # The controller's own AWS credential sources when no key is given: their content is part of the identity.
 _AWS_FILES = (('AWS_SHARED_CREDENTIALS_FILE', '~/.aws/credentials'), ('AWS_CONFIG_FILE', '~/.aws/config'))
@@ -63,28 +63,17 @@ def _save(path, cache):
     directory = os.path.dirname(path)
     os.makedirs(directory, mode=0o700, exist_ok=True)
     newest = dict(sorted(cache.items(), key=lambda kv: -float(kv[1].get('checked', 0)))[:_KEEP])
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.preflight-')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as handle:
-            json.dump(newest, handle, indent=1, sort_keys=True)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_atomic(path, json.dumps(newest, indent=1, sort_keys=True), 0o600, prefix='.preflight-')
 
 
-class ActionModule(ActionBase):
+class ActionModule(CheckedAction):
     """state=get: RV(hit) and the cached RV(result); state=put: remember a passing result. Controller only."""
 
-    TRANSFERS_FILES = False
+    NAME = 'preflight_cache'
+    ARGS = frozenset(('state', 'inputs', 'max_age', 'cache_dir', 'result'))
 
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars or {})
-        args = self._task.args
-        unknown = sorted(set(args) - _ARGS)
-        if unknown:
-            raise AnsibleActionFail('preflight_cache: unsupported option(s) %s' % ', '.join(unknown))
+        result, args, task_vars = self.start(tmp, task_vars)
         try:
             max_age = float(args.get('max_age', 3600))
         except (TypeError, ValueError):

@@ -578,6 +578,43 @@ def bedrock_clients(module, stats: CallStats, services: t.Iterable[str] = ("bedr
     return {name: module.client(name, retry_decorator=decorator, config=botocore_config()) for name in services}
 
 
+# --------------------------------------------------------------------------- the access modules' input
+
+REGION_REQUIRED = "A region is required (region option, AWS_REGION or the profile's region)."
+
+
+def collect_references(references: t.Iterable[t.Any] | None, models: t.Mapping[str, t.Any] | None,
+                       keep_empty: bool = True) -> tuple[list[str], dict[str, list[str]]]:
+    """Distinct references in configuration order (the named models first), and the names that use each.
+
+    An empty named model is not set; an empty item of ``references`` is kept unless ``keep_empty`` is false.
+    """
+    ordered: list[str] = []
+    names: dict[str, list[str]] = {}
+    for name, reference in (models or {}).items():
+        if reference in (None, ""):
+            continue
+        reference = str(reference).strip()
+        if reference not in names:
+            ordered.append(reference)
+            names[reference] = []
+        names[reference].append(str(name))
+    for reference in references or []:
+        reference = str(reference).strip()
+        if (reference or keep_empty) and reference not in names:
+            ordered.append(reference)
+            names[reference] = []
+    return ordered, names
+
+
+def module_references(module, keep_empty: bool = True) -> tuple[list[str], dict[str, list[str]]]:
+    """The module's ``references`` and ``models`` options as collect_references gives them; fails when there is none."""
+    references, names = collect_references(module.params["references"], module.params["models"], keep_empty=keep_empty)
+    if not references:
+        module.fail_json(msg="No model reference to check: references and models are empty.")
+    return references, names
+
+
 # --------------------------------------------------------------------------- shaping for modules
 
 

@@ -26,15 +26,11 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
+  - claude_fleet.bedrock.attributes
 attributes:
-  check_mode:
-    support: full
   diff_mode:
-    support: full
     details:
       - The diff shows the whole file as JSON text before and after. Values of O(secret_settings) are masked.
-  platform:
-    platforms: posix
 options:
   path:
     description:

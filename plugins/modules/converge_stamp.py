@@ -23,15 +23,11 @@ author:
   - claude_fleet maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - claude_fleet.bedrock.attributes
 attributes:
-  check_mode:
-    support: full
   diff_mode:
-    support: full
     details:
       - The diff shows the recorded paths and facts; the fingerprint is masked.
-  platform:
-    platforms: posix
 options:
   path:
     description: Path of the stamp file. Its directory is created (mode C(0700)) when missing.

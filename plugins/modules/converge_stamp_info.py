@@ -20,14 +20,12 @@ author:
   - claude_fleet maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - claude_fleet.bedrock.attributes
 attributes:
   check_mode:
-    support: full
     details: Read-only; runs the same in check mode.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 options:
   path:
     description: Path of the stamp file.

@@ -30,15 +30,12 @@ author:
   - claude_fleet maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - claude_fleet.bedrock.attributes
 attributes:
   check_mode:
-    support: full
     details: The check is read-only in check mode (model_pins reports what it would write); the playbook records no stamp in check mode.
   diff_mode:
-    support: full
     details: Shows the model pins written into each settings file.
-  platform:
-    platforms: posix
 options:
   state:
     description: V(check) compares the host with its stamp before the roles; V(record) writes the stamp after them.

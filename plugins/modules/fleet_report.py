@@ -20,14 +20,12 @@ author:
   - claude_fleet maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - claude_fleet.bedrock.attributes
 attributes:
   check_mode:
-    support: full
     details: Check mode writes no file (neither the report nor O(local_path)); the summary is returned.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 options:
   group_hosts:
     description: The hosts the report covers (the inventory group of the run).

@@ -25,13 +25,10 @@ author:
   - claude_fleet maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - claude_fleet.bedrock.attributes
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 options:
   home:
     description: The user's home directory, as the user database gives it.

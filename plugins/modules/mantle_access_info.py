@@ -168,34 +168,17 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import REGION_REQUIRED
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import CallStats
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import bedrock_clients
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import error_code
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import error_message
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import get_caller_identity
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import module_references
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import retry_argument_spec
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils.mantle import MantleCaller
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils.mantle import default_base_url
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils.mantle import run_mantle_checks
-
-
-def collect_references(references, models):
-    """Distinct references in configuration order, and the names that use each."""
-    ordered, names = [], {}
-    for name, reference in (models or {}).items():
-        if reference in (None, ""):
-            continue
-        reference = str(reference).strip()
-        if reference not in names:
-            ordered.append(reference)
-            names[reference] = []
-        names[reference].append(str(name))
-    for reference in references or []:
-        reference = str(reference).strip()
-        if reference and reference not in names:
-            ordered.append(reference)
-            names[reference] = []
-    return ordered, names
 
 
 def _credentials(boto_params):
@@ -220,12 +203,10 @@ def main():
     argument_spec.update(retry_argument_spec())
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True, required_one_of=[["references", "models"]])
     params = module.params
-    references, names = collect_references(params["references"], params["models"])
-    if not references:
-        module.fail_json(msg="No model reference to check: references and models are empty.")
+    references, names = module_references(module, keep_empty=False)
     region, _endpoint, boto_params = get_aws_connection_info(module)
     if not region:
-        module.fail_json(msg="A region is required (region option, AWS_REGION or the profile's region).")
+        module.fail_json(msg=REGION_REQUIRED)
     base_url = (params["base_url"] or "").strip() or default_base_url(region)
     if not base_url.startswith(("https://", "http://")) or any(c.isspace() or ord(c) < 32 for c in base_url):
         module.fail_json(msg="base_url %r is not an http(s) URL." % base_url)

@@ -205,31 +205,13 @@ calls_by_operation:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import REGION_REQUIRED
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import CallStats
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import ModelAccessChecker
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import bedrock_clients
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import partition_for_region
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import module_references
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import retry_argument_spec
-
-
-def collect_references(references, models):
-    """Distinct references in configuration order, and the names that use each."""
-    ordered = []
-    names = {}
-    for name, reference in (models or {}).items():
-        if reference in (None, ""):
-            continue
-        reference = str(reference).strip()
-        if reference not in names:
-            ordered.append(reference)
-            names[reference] = []
-        names[reference].append(str(name))
-    for reference in references or []:
-        reference = str(reference).strip()
-        if reference not in names:
-            ordered.append(reference)
-            names[reference] = []
-    return ordered, names
 
 
 def main():
@@ -248,12 +230,10 @@ def main():
         required_one_of=[["references", "models"]],
     )
     params = module.params
-    references, names = collect_references(params["references"], params["models"])
-    if not references:
-        module.fail_json(msg="No model reference to check: references and models are empty.")
+    references, names = module_references(module)
     region = module.region if module.params.get("region") != "" else None
     if not region:
-        module.fail_json(msg="A region is required (region option, AWS_REGION or the profile's region).")
+        module.fail_json(msg=REGION_REQUIRED)
 
     stats = CallStats()
     services = ["bedrock"]

@@ -26,13 +26,7 @@ author:
   - claude_fleet maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
+  - claude_fleet.bedrock.attributes
 options:
   path:
     description: Path of the converge stamp.

@@ -22,14 +22,12 @@ author:
   - claude_fleet maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - claude_fleet.bedrock.attributes
 attributes:
   check_mode:
-    support: full
     details: Read-only with O(state=get); the role does not store a result in check mode.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 options:
   state:
     description: V(get) looks a passing preflight up; V(put) stores one.

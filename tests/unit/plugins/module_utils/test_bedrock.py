@@ -615,3 +615,30 @@ def test_invoke_is_skipped_when_already_unusable(fake):
 def test_no_list_permission_check_when_disabled(fake):
     _result, stats = run(fake, [f"us.{SONNET}"], check_list_permission=False)
     assert "list_inference_profiles" not in stats.by_operation
+
+
+# --- the access modules' input (model_access_info, mantle_access_info) ---------------------------------
+
+
+def test_collect_references_keeps_or_drops_an_empty_reference():
+    # model_access_info checks what it is given (an empty reference fails its check); mantle_access_info drops it.
+    assert bm.collect_references(["", " x "], {"primary": None, "opus": ""}) == (["", "x"], {"": [], "x": []})
+    assert bm.collect_references(["", " x "], {"primary": " x"}, keep_empty=False) == (["x"], {"x": ["primary"]})
+
+
+class _Module:
+    def __init__(self, **params):
+        self.params = params
+        self.failed = None
+
+    def fail_json(self, **kwargs):
+        self.failed = kwargs
+        raise SystemExit(1)
+
+
+def test_module_references_fails_when_nothing_is_left_to_check():
+    module = _Module(references=[""], models={"primary": ""})
+    with pytest.raises(SystemExit):
+        bm.module_references(module, keep_empty=False)
+    assert module.failed == {"msg": "No model reference to check: references and models are empty."}
+    assert bm.module_references(_Module(references=None, models={"haiku": HAIKU})) == ([HAIKU], {HAIKU: ["haiku"]})

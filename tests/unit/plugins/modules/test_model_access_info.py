@@ -9,6 +9,7 @@ from unittest.mock import MagicMock
 
 from botocore.exceptions import ClientError
 
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils import bedrock
 from ansible_collections.claude_fleet.bedrock.plugins.modules import model_access_info
 
 from module_runner import run_aws_module
@@ -46,7 +47,8 @@ def run_module(monkeypatch, client, region="us-east-1", **params):
 
 
 def test_collect_references_dedupes_and_keeps_names():
-    ordered, names = model_access_info.collect_references(
+    # module_utils/bedrock.py, shared with mantle_access_info.
+    ordered, names = bedrock.collect_references(
         [f"us.{HAIKU}", "extra"], {"primary": f"us.{SONNET}", "sonnet": f"us.{SONNET}", "haiku": f"us.{HAIKU}", "opus": ""})
     assert ordered == [f"us.{SONNET}", f"us.{HAIKU}", "extra"]
     assert names == {f"us.{SONNET}": ["primary", "sonnet"], f"us.{HAIKU}": ["haiku"], "extra": []}
