@@ -13,6 +13,7 @@ import json
 import os
 import re
 import time
+import urllib.request
 
 import pytest
 import yaml
@@ -234,6 +235,51 @@ def test_a_node_binary_corrupted_in_place_is_not_reported_converged(fleet):
     assert rc == 0, err
     _output, recap = run(fleet, "repaired")
     assert recap["failed"] == 0
+
+
+def emulator_scenario(fleet, overrides):
+    """Replace the loopback emulator's scenario (the default one with OVERRIDES) through its admin endpoint."""
+    request = urllib.request.Request(fleet.testbed.read("emulator.url") + "/_emulator/scenario", method="POST",
+                                     data=json.dumps({"overrides": overrides}).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200
+
+
+def test_revoked_model_access_stops_the_first_run_after_the_preflight_age_before_any_change(fleet):
+    host = fleet.hosts[0]
+    cache = {"claude_fleet_preflight_max_age": 3600, "claude_fleet_preflight_cache_dir": os.path.join(fleet.tmp, "preflight-cache")}
+    run(fleet, "preflight-checked", extra=cache)
+    with open(os.path.join(fleet.tmp, "preflight-checked", "fleet-report.json"), encoding="utf-8") as handle:
+        checked = json.load(handle)["preflight"]
+    assert checked["usable"] is True and checked["reused"] is False
+    opus = "anthropic.claude-opus-5-5"
+    emulator_scenario(fleet, {"access": {opus: "DENIED"}})
+    try:
+        # Within the age the passing preflight stands (no AWS call) and the host takes the fast path.
+        _output, recap = run(fleet, "preflight-reused", extra=cache)
+        assert recap["changed"] == 0 and report(fleet, "preflight-reused")[host]["fast_path"] is True
+        with open(os.path.join(fleet.tmp, "preflight-reused", "fleet-report.json"), encoding="utf-8") as handle:
+            reused = json.load(handle)["preflight"]
+        assert reused["reused"] is True and reused["checked_at"] == checked["checked_at"]
+        # A change is waiting (alice's settings.json is gone); the first run after the age checks again and stops.
+        rc, _out, err = fleet.root(host, "rm /home/alice/.claude/settings.json")
+        assert rc == 0, err
+        before = fleet.get(host, STAMP)
+        time.sleep(1.1)
+        rc, output, recaps = fleet.play(extra=dict(SMOKE_OFF, **dict(cache, claude_fleet_preflight_max_age=1)),
+                                        report_dir=os.path.join(fleet.tmp, "preflight-revoked"))
+        assert rc != 0
+        assert "The caller is not authorized to use %s" % opus in output, output[-3000:]
+        assert recaps[host]["changed"] == 0 and role_tasks_ran(output) == set() and FAST_CALL not in output
+        rc, _out, _err = fleet.root(host, "test ! -e /home/alice/.claude/settings.json")
+        assert rc == 0, "the run that stopped wrote alice's settings.json"
+        assert fleet.get(host, STAMP) == before
+    finally:
+        emulator_scenario(fleet, {})
+    # Access restored: the next run checks afresh and repairs the waiting change.
+    _output, recap = run(fleet, "preflight-restored", extra=dict(cache, claude_fleet_preflight_max_age=1))
+    assert recap["changed"] == 1
+    assert json.loads(fleet.get(host, "/home/alice/.claude/settings.json"))["env"]["AWS_REGION"] == "us-east-1"
 
 
 def test_uninstall_removes_the_stamp(fleet):
