@@ -224,3 +224,18 @@ def test_enrol_pull_converge_noop_and_a_pushed_model_change(laptop):
     # Every developer's real Claude Code answers, with the pushed model.
     for user, answer in answers(laptop).items():
         assert "Hello from the Bedrock emulator (model %s" % NEXT_MODEL in answer, (user, answer)
+
+    # A pull whose smoke test fails (an answer no CLI gives) fails, and its local report says so; verify.yml,
+    # run from a controller, reads that report on the laptop and lists the failed pull in its fleet report.
+    push(laptop, NEXT_MODEL, "smoke: expect another answer", claude_fleet_smoke_expect="An answer the emulator never gives")
+    rc, output = run_pull(laptop)
+    assert rc != 0, output[-4000:]
+    rc, out, err = laptop.root(host, "cat " + REPORT)
+    assert rc == 0, err
+    assert json.loads(out)["failed_hosts"] == ["localhost"]
+    report_dir = os.path.join(laptop.tmp, "verify-report")
+    _rc, output, _recaps = laptop.play(playbook=os.path.join(REPO, "playbooks", "verify.yml"), report_dir=report_dir,
+                                       extra={"claude_fleet_preflight": False})
+    with open(os.path.join(report_dir, "fleet-report.json"), encoding="utf-8") as handle:
+        (row,) = [r for r in json.load(handle)["hosts"] if r["host"] == host]
+    assert any(f.startswith("The last ansible-pull run (") and " failed: " in f for f in row.get("findings") or []), (row, output[-3000:])
