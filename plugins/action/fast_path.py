@@ -192,7 +192,7 @@ class ActionModule(CheckedAction):
                 memo = json.load(handle)
         except (OSError, ValueError) as exc:
             raise AnsibleActionFail('fast_path: no fingerprint of this run for %s (state=check did not run): %s' % (host, exc))
-        paths, pin_files = [], []
+        paths, pin_files, unprobed = [], [], {}
         for contract in contracts:
             if not contract['writes']:
                 continue
@@ -203,10 +203,16 @@ class ActionModule(CheckedAction):
                                         'so the stamp cannot be recorded' % (contract['name'], name))
             paths += published['paths']
             pin_files += published.get('pin_files') or []
+            # Paths the role writes but does not probe, each with its reason (converge_stamp checks them).
+            declared = published.get('unprobed') or []
+            if not isinstance(declared, list) or not all(isinstance(d, dict) and isinstance(d.get('paths'), list) for d in declared):
+                raise AnsibleActionFail('fast_path: %s.unprobed must be a list of {paths, reason}' % name)
+            for entry in declared:
+                unprobed.update((p, entry.get('reason')) for p in entry['paths'])
         # The controller files as the converge left them: on a controller that is also the workstation
         # (ansible-pull) the roles may have written one (fp.combine).
         fingerprint = fp.combine(memo['inputs'], fp.file_digests(memo['files']))
-        module_args = {'path': path, 'fingerprint': fingerprint, 'paths': paths,
+        module_args = {'path': path, 'fingerprint': fingerprint, 'paths': paths, 'unprobed': unprobed,
                        'facts': self._template(self._task.args.get('facts') or {})}
         if memo.get('pins') is not None:
             module_args.update(pins=memo['pins'], pin_files=pin_files)

@@ -66,6 +66,13 @@ options:
     type: list
     elements: path
     default: []
+  unprobed:
+    description:
+      - Absolute paths (files or directories) the roles write but deliberately do not probe, each with the reason
+        (for example records that only the uninstall reads). They are listed in the stamp, not probed, so a test
+        can tell a declared exception from a forgotten path. None of O(paths) may be one of them or lie below one.
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -123,6 +130,7 @@ def main():
             facts=dict(type='dict', default={}),
             pins=dict(type='dict'),
             pin_files=dict(type='list', elements='path', default=[]),
+            unprobed=dict(type='dict', default={}),
         ),
         required_if=[('state', 'present', ['fingerprint'])],
         supports_check_mode=True,
@@ -146,11 +154,19 @@ def main():
     stray = sorted(set(module.params['pin_files']) - set(module.params['paths']))
     if stray:
         module.fail_json(msg='pin_files must also be in paths; not in paths: %s' % ', '.join(stray))
+    unprobed = module.params['unprobed']
+    bad = sorted(p for p, why in unprobed.items() if not os.path.isabs(p) or not isinstance(why, str) or not why.strip())
+    if bad:
+        module.fail_json(msg='unprobed must map absolute paths to a reason; not so: %s' % ', '.join(bad))
+    both = sorted(p for p in module.params['paths'] for u in unprobed if p == u or p.startswith(u.rstrip('/') + '/'))
+    if both:
+        module.fail_json(msg='paths declared unprobed cannot be probed too: %s' % ', '.join(both))
     # The digests are keyed with a per-host secret, so the diff shows nothing a secret could be guessed from.
     key = old['key'] if old else new_key()
     new = dict(format=STAMP_FORMAT, fingerprint=module.params['fingerprint'], key=key,
                paths=probe_all(module.params['paths'], key), facts=module.params['facts'],
-               pins=module.params['pins'], pin_files=sorted(set(module.params['pin_files'])))
+               pins=module.params['pins'], pin_files=sorted(set(module.params['pin_files'])),
+               unprobed={p: unprobed[p] for p in sorted(unprobed)})
     result['paths_recorded'] = len(new['paths'])
     if old is None or dump(old) != dump(new):
         result['changed'] = True

@@ -19,7 +19,13 @@ description:
     recorded bytes are written back (final newline, CRLF, BOM, JSON layout included); a file the collection
     created is removed, with the directories it created when they are empty. When they differ the file
     stays as the uninstall left it. The record is then deleted.
-  - Runs as the user who owns the home (C(become_user)); reads only regular files, up to 1 MiB.
+  - Runs as the user who owns the home (C(become_user)), and refuses to run as anyone else, so nothing in a record
+    can make it write with more rights than the user's. Reads only regular files, up to 1 MiB.
+  - The record directory and the records are reached from the home without following a symbolic link, read only
+    when they are regular files of the user, bounded, and checked field by field before use. A record that is
+    not what this module wrote (edited, planted, truncated) is not used: the file keeps what the removal left, the
+    record stays, and the run says which record and why. A record listed in the directory's index but gone is
+    reported too. A record is never trusted for where to write: the file is the one at O(path) now, inside O(home).
 author:
   - claude_fleet maintainers (!UNKNOWN)
 extends_documentation_fragment:
@@ -33,7 +39,10 @@ attributes:
     platforms: posix
 options:
   path:
-    description: The user file, an absolute path inside O(home). A symbolic link is followed (its target is recorded and restored).
+    description:
+      - The user file, an absolute path inside O(home). A symbolic link is followed with the user's rights (its target
+        is recorded); at uninstall the file is given back only when the link still leads to the recorded target, inside
+        O(home).
     type: path
     required: true
   home:
@@ -41,7 +50,7 @@ options:
     type: path
     required: true
   record_dir:
-    description: Directory of the records (created C(0700) when missing).
+    description: Directory of the records, inside O(home) (created C(0700) when missing, with an C(index.json) of what it records).
     type: path
     required: true
   state:
@@ -97,12 +106,15 @@ action:
   description:
     - What was done. V(recorded), V(kept) (a record exists, or the file was already as recorded), V(skipped) (managed
       content already there), V(restored), V(removed) (the collection had created it), V(left) (the user changed it
-      since), V(none) (no record).
+      since), V(none) (no record), V(unrecorded) (the record directory cannot be reached safely: uninstall will only
+      remove the managed content), V(unusable) (a record that fails its checks is left alone), V(missing) (the index
+      lists a record that is gone).
   type: str
   returned: always
 """
 
 import base64
+import binascii
 import hashlib
 import json
 import os
@@ -112,13 +124,22 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils import home_fs
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils.original_file import ProjectionError, leaf_paths, project
 
 MAX_BYTES = 1 << 20
+# A record holds up to MAX_BYTES in base64 (4/3 of it) and a few fields; the index a list of paths.
+RECORD_CAP = MAX_BYTES * 3 // 2 + 64 * 1024
+INDEX = 'index.json'
+INDEX_CAP = 256 * 1024
+
+
+class RecordError(Exception):
+    """A record (or the index) that is not what this module wrote."""
 
 
 def _read(module, path):
-    """Bytes of the regular file PATH (following a link), or None when it does not exist."""
+    """Bytes and mode of the regular file PATH (following a link, with the user's rights), or (None, None)."""
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -145,30 +166,123 @@ def _read(module, path):
     return b''.join(chunks), stat.S_IMODE(info.st_mode)
 
 
-def _record_path(record_dir, path):
-    return os.path.join(record_dir, hashlib.sha256(path.encode('utf-8', 'surrogateescape')).hexdigest()[:32] + '.json')
+def _record_name(path):
+    return hashlib.sha256(path.encode('utf-8', 'surrogateescape')).hexdigest()[:32] + '.json'
 
 
 def _write_atomic(module, path, data, mode):
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.claude-fleet-')
+    """Replace the user file PATH (as the user) by DATA through a temporary file in its directory."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.claude-fleet-')
     try:
         with os.fdopen(fd, 'wb') as handle:
             handle.write(data)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except OSError as exc:
-        if os.path.exists(tmp):
+        if os.path.lexists(tmp):
             os.unlink(tmp)
         module.fail_json(msg='Cannot write %s: %s' % (path, to_native(exc)), path=path)
 
 
+def _inside(path, root):
+    return path.startswith(root.rstrip('/') + '/')
+
+
 def _missing_parents(home, path):
     missing, current = [], os.path.dirname(path)
-    while current.startswith(home.rstrip('/') + '/') and not os.path.lexists(current):
+    while _inside(current, home) and not os.path.lexists(current):
         missing.append(current)
         current = os.path.dirname(current)
     return missing
+
+
+def _open_records(params, create):
+    """(directory, created): the record directory reached from the home with no-follow descriptors.
+
+    directory is None when it does not exist and create is false; created lists the directories made for it.
+    Raises home_fs.UnsafePath for a symlink, a non-directory or a component owned by someone else on the way.
+    """
+    relative = os.path.relpath(params['record_dir'], params['home'])
+    with home_fs.open_home(params['home'], os.geteuid()) as top:
+        current = home_fs.walk(top, '')
+    created = []
+    try:
+        for name in relative.split('/'):
+            if current.lstat(name) is None:
+                if not create:
+                    current.close()
+                    return None, []
+                created.append(current.child(name))
+            following = home_fs.walk(current, name, create_mode=0o700 if create else None)
+            current.close()
+            current = following
+    except BaseException:
+        current.close()
+        raise
+    return current, created
+
+
+def _paths(value, what):
+    if not isinstance(value, list) or not all(isinstance(p, str) and os.path.isabs(p) and os.path.normpath(p) == p for p in value):
+        raise RecordError('%s is not a list of absolute paths' % what)
+    return value
+
+
+def _load_index(records):
+    """The index {created_dirs, recorded} of the record directory; raises RecordError when it is not ours."""
+    try:
+        raw = records.read(INDEX, cap=INDEX_CAP)
+    except home_fs.UnsafePath as exc:
+        raise RecordError(str(exc)) from None
+    if raw is None:
+        return {'created_dirs': [], 'recorded': []}
+    try:
+        index = json.loads(raw.decode('utf-8'))
+    except ValueError:
+        raise RecordError('%s is not valid JSON' % records.child(INDEX)) from None
+    if not isinstance(index, dict):
+        raise RecordError('%s is not a JSON object' % records.child(INDEX))
+    return {'created_dirs': _paths(index.get('created_dirs', []), 'created_dirs'), 'recorded': _paths(index.get('recorded', []), 'recorded')}
+
+
+def _parse_record(raw, params, home):
+    """The fields of a record, each checked; raises RecordError naming the first that is not as written."""
+    try:
+        entry = json.loads(raw.decode('utf-8'))
+    except ValueError:
+        raise RecordError('not valid JSON') from None
+    if not isinstance(entry, dict):
+        raise RecordError('not a JSON object')
+    if entry.get('path') != params['path']:
+        raise RecordError('it is not the record of this file')
+    if entry.get('format') != params['format']:
+        raise RecordError('it was recorded with format %r' % (entry.get('format'),))
+    existed, mode, data = entry.get('existed'), entry.get('mode'), entry.get('data')
+    target = entry.get('target')
+    if not isinstance(existed, bool):
+        raise RecordError('existed is not true or false')
+    if not isinstance(target, str) or not os.path.isabs(target) or os.path.normpath(target) != target:
+        raise RecordError('target is not an absolute path')
+    if mode is not None and (isinstance(mode, bool) or not isinstance(mode, int) or not 0 <= mode <= 0o777):
+        raise RecordError('mode is not a permission mode (0 to 0777)')
+    original = None
+    if existed:
+        if not isinstance(data, str):
+            raise RecordError('data is missing')
+        try:
+            original = base64.b64decode(data.encode('ascii'), validate=True)
+        except (ValueError, binascii.Error):
+            raise RecordError('data is not base64') from None
+        if len(original) > MAX_BYTES:
+            raise RecordError('data is above the %d-byte limit' % MAX_BYTES)
+    elif data is not None:
+        raise RecordError('a file that did not exist has data')
+    created = _paths(entry.get('created_dirs') or [], 'created_dirs')
+    # Only directories between the home and the file, deepest first, and only for a file the collection created.
+    if existed and created or any(not _inside(d, home) or not _inside(target, d) for d in created) \
+            or created != sorted(created, key=len, reverse=True):
+        raise RecordError('created_dirs are not directories between the home and the file')
+    return {'target': target, 'existed': existed, 'mode': mode, 'original': original, 'created_dirs': created}
 
 
 def _managed_content_present(data, params):
@@ -177,26 +291,48 @@ def _managed_content_present(data, params):
     return data is not None and params['format'] == 'lines' and begin in data.replace(b'\r\n', b'\n').split(b'\n')
 
 
-def save(module, params, record):
-    if os.path.lexists(record):
-        return {'changed': False, 'action': 'kept'}
-    target = os.path.realpath(params['path'])
-    data, mode = _read(module, target)
-    if not params['pristine'] or _managed_content_present(data, params):
-        return {'changed': False, 'action': 'skipped'}
-    entry = {'path': params['path'], 'target': target, 'existed': data is not None, 'mode': mode,
-             'data': base64.b64encode(data).decode('ascii') if data is not None else None,
-             'created_dirs': _missing_parents(params['home'], target), 'format': params['format']}
-    if not module.check_mode:
-        created = _missing_parents(params['home'], os.path.join(params['record_dir'], 'x'))
-        for directory in reversed(created):
-            os.mkdir(directory, 0o700)
-        if created:
-            # The record directory's own new parents are removed with the last record.
-            _write_atomic(module, os.path.join(params['record_dir'], 'created-dirs.json'),
-                          json.dumps(created).encode('utf-8'), 0o600)
-        _write_atomic(module, record, json.dumps(entry).encode('utf-8'), 0o600)
-    return {'changed': True, 'action': 'recorded'}
+def _unsafe_result(module, exc, action):
+    message = 'no record kept of %s: %s; uninstall will only remove the managed content' % (exc.path, exc) if action == 'unrecorded' \
+        else 'the records cannot be read safely (%s): only the managed content was removed' % exc
+    module.warn(message)
+    return {'changed': False, 'action': action, 'msg': message}
+
+
+def save(module, params, home):
+    name = _record_name(params['path'])
+    try:
+        records, created = _open_records(params, create=not module.check_mode)
+    except home_fs.UnsafePath as exc:
+        return _unsafe_result(module, exc, 'unrecorded')
+    try:
+        if records is not None and records.lstat(name) is not None:
+            return {'changed': False, 'action': 'kept'}
+        target = os.path.realpath(params['path'])
+        data, mode = _read(module, target)
+        if not params['pristine'] or _managed_content_present(data, params):
+            return {'changed': False, 'action': 'skipped'}
+        if module.check_mode:
+            return {'changed': True, 'action': 'recorded'}
+        entry = {'path': params['path'], 'target': target, 'existed': data is not None, 'mode': mode,
+                 'data': base64.b64encode(data).decode('ascii') if data is not None else None,
+                 'created_dirs': _missing_parents(home, target) if data is None else [], 'format': params['format']}
+        try:
+            index = _load_index(records)
+        except RecordError as exc:
+            module.warn('%s; it is written anew' % exc)
+            index = {'created_dirs': [], 'recorded': []}
+        # The record directory's own new parents are removed with the last record.
+        index['created_dirs'] = index['created_dirs'] or sorted(created, key=len, reverse=True)
+        index['recorded'] = sorted(set(index['recorded']) | {params['path']})
+        try:
+            records.write(name, json.dumps(entry).encode('utf-8'), mode=0o600)
+            records.write(INDEX, json.dumps(index, sort_keys=True).encode('utf-8'), mode=0o600)
+        except home_fs.UnsafePath as exc:
+            module.fail_json(msg=str(exc), path=exc.path)
+        return {'changed': True, 'action': 'recorded'}
+    finally:
+        if records is not None:
+            records.close()
 
 
 def _remove_empty(directories):
@@ -207,48 +343,91 @@ def _remove_empty(directories):
             break
 
 
-def restore(module, params, record):
-    if not os.path.lexists(record):
-        return {'changed': False, 'action': 'none'}
-    entry, _mode = _read(module, record)
-    try:
-        entry = json.loads(entry)
-    except ValueError:
-        module.fail_json(msg='%s is not a valid record; delete it to uninstall without restoring %s' % (record, params['path']), path=record)
-    target = entry['target']
+def _give_back(module, params, home, entry):
+    """Compare and give back one file; returns the action."""
+    target = os.path.realpath(params['path'])
+    if target != entry['target']:
+        return 'left', '%s leads elsewhere than when it was recorded: only the managed content was removed' % params['path']
     current, _mode = _read(module, target)
-    original = base64.b64decode(entry['data']) if entry['existed'] else None
+    original = entry['original']
     try:
         same = project(current, params['format'], params['managed'], params['marker']) == \
             project(original, params['format'], params['managed'], params['marker'])
     except ProjectionError:
         same = False  # the user broke the file since: leave it as it is
-    action = 'left'
-    if same and original is not None:
-        action = 'restored' if current != original else 'kept'
-        if current != original and not module.check_mode:
-            _write_atomic(module, target, original, entry['mode'] if entry['mode'] is not None else 0o600)
-    elif same and current is not None:
-        action = 'removed'
-        if not module.check_mode:
-            os.unlink(target)
-    elif same:
+    if not same:
+        return 'left', '%s was changed by its user since the first converge: only the managed content was removed' % params['path']
+    if current == original:
         action = 'kept'
+    elif not _inside(target, home):
+        return 'left', '%s leads outside the home: only the managed content was removed' % params['path']
+    else:
+        action = 'restored' if original is not None else 'removed'
     if not module.check_mode:
-        if action in ('removed', 'kept') and original is None:
-            _remove_empty(entry.get('created_dirs') or [])
-        os.unlink(record)
-        remaining = [n for n in os.listdir(params['record_dir']) if n.endswith('.json') and n != 'created-dirs.json']
-        if not remaining:
-            created_file = os.path.join(params['record_dir'], 'created-dirs.json')
-            created, _mode = _read(module, created_file)
-            if created is not None:
-                os.unlink(created_file)
-                _remove_empty(json.loads(created))
+        if action == 'restored':
+            _write_atomic(module, target, original, entry['mode'] if entry['mode'] is not None else 0o600)
+        elif action == 'removed':
+            os.unlink(target)
+        if original is None:
+            _remove_empty(entry['created_dirs'])
+    return action, None
+
+
+def restore(module, params, home):
+    name = _record_name(params['path'])
+    try:
+        records, _created = _open_records(params, create=False)
+    except home_fs.UnsafePath as exc:
+        return _unsafe_result(module, exc, 'unusable')
+    if records is None:
+        return {'changed': False, 'action': 'none'}
+    message, index = None, None
+    try:
+        try:
+            index = _load_index(records)
+        except RecordError as exc:
+            module.warn('%s: the directories it lists are left in place' % exc)
+        try:
+            raw = records.read(name, cap=RECORD_CAP)
+            entry = _parse_record(raw, params, home) if raw is not None else None
+        except (home_fs.UnsafePath, RecordError) as exc:
+            message = 'the record %s of %s is not usable (%s): only the managed content was removed; delete the record to ' \
+                'clear this' % (records.child(name), params['path'], exc)
+            module.warn(message)
+            return {'changed': False, 'action': 'unusable', 'msg': message}
+        if entry is None:
+            if index is None or params['path'] not in index['recorded']:
+                return {'changed': False, 'action': 'none'}
+            action = 'missing'
+            message = 'the record of %s is gone: only the managed content was removed' % params['path']
+            module.warn(message)
+        else:
+            action, message = _give_back(module, params, home, entry)
+        if module.check_mode:
+            return _result(module, action, message)
+        records.remove(name)
+        if index is not None:
+            index['recorded'] = [p for p in index['recorded'] if p != params['path']]
+            remaining = [n for n in os.listdir(records.fd) if n.endswith('.json') and n != INDEX]
+            if remaining or index['recorded']:
+                records.write(INDEX, json.dumps(index, sort_keys=True).encode('utf-8'), mode=0o600)
+            else:
+                records.remove(INDEX)
+                records.close()
+                # Only the record directory and its parents up to the home, deepest first.
+                _remove_empty([d for d in index['created_dirs'] if _inside(params['record_dir'] + '/', d + '/') and _inside(d, home)])
+    except home_fs.UnsafePath as exc:
+        module.fail_json(msg=str(exc), path=exc.path)
+    finally:
+        records.close()
+    return _result(module, action, message)
+
+
+def _result(module, action, message):
     # Deleting the record is a change too, except in check mode, which deletes nothing.
     result = {'changed': action in ('restored', 'removed') or not module.check_mode, 'action': action}
-    if action == 'left':
-        result['msg'] = '%s was changed by its user since the first converge: only the managed content was removed' % params['path']
+    if message:
+        result['msg'] = message
     return result
 
 
@@ -271,9 +450,20 @@ def main():
     for name in ('path', 'home', 'record_dir'):
         if not os.path.isabs(params[name]):
             module.fail_json(msg='%s must be an absolute path' % name)
+        params[name] = os.path.normpath(params[name])
+    for name in ('path', 'record_dir'):
+        if not _inside(params[name], params['home']):
+            module.fail_json(msg='%s must be inside home (%s): %s' % (name, params['home'], params[name]))
+    try:
+        owner = os.stat(params['home']).st_uid
+    except OSError as exc:
+        module.fail_json(msg='Cannot read the home directory %s: %s' % (params['home'], to_native(exc)))
+    if owner != os.geteuid():
+        module.fail_json(msg='original_file runs as the user who owns %s (become_user): it runs as uid %d, the home belongs to uid %d'
+                         % (params['home'], os.geteuid(), owner))
     params['managed'] = list(params['managed']) + leaf_paths(params['managed_settings'])
-    record = _record_path(params['record_dir'], params['path'])
-    result = save(module, params, record) if params['state'] == 'saved' else restore(module, params, record)
+    home = os.path.realpath(params['home'])
+    result = save(module, params, home) if params['state'] == 'saved' else restore(module, params, home)
     module.exit_json(path=params['path'], **result)
 
 

@@ -88,9 +88,14 @@ def role_tasks_ran(output):
 
 def test_the_stamp_covers_every_file_a_fresh_converge_writes(fleet):
     recorded = stamp(fleet)["paths"]
+    # Paths a role declares written but not probed (its contract's unprobed), each with the reason.
+    unprobed = stamp(fleet)["unprobed"]
+    assert all(reason.strip() for reason in unprobed.values()), unprobed
     written = [p for p in fleet.written if not VOLATILE.search(p) and not p.startswith(COVERED_TREES)]
     assert written, "the converge wrote nothing outside the covered trees: the find found %d files" % len(fleet.written)
-    missing = [p for p in written if p not in recorded]
+    declared = [p for p in written if any(p == u or p.startswith(u.rstrip("/") + "/") for u in unprobed)]
+    assert not [p for p in declared if p in recorded], "a path is both probed and declared unprobed"
+    missing = [p for p in written if p not in recorded and p not in declared]
     assert missing == [], "files the converge wrote that the stamp does not probe: %s" % missing
     assert recorded["/opt/nodejs/current"]["type"] == "link"
     assert any(p.endswith("/claude-code/package.json") and v.get("hmac") for p, v in recorded.items())

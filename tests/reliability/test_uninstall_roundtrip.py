@@ -11,10 +11,15 @@ with none of the files. The settings role converges them (tests/group_vars: CA c
 * files and directories the collection created (~/.aws/config, ~/.claude/settings.json, ~/.claude,
   ~/.config/claude-fleet, the fish file, the record directory) are gone;
 * the edited file keeps the user's edit and loses only the managed block;
-* a second uninstall changes nothing.
+* a second uninstall changes nothing;
+* a record carol edited (pointed at a root-owned file, with other bytes) writes nothing
+  anywhere: her file stays as it was and the run names it.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import os
 
 import pytest
@@ -42,6 +47,10 @@ CREATED = [
     "/home/carol/.config/fish/conf.d/claude-fleet-bedrock.fish", "/home/carol/.local",
 ]
 EDITED = ("bob", ".zshenv")  # bob's own file before the converge; bob adds a line after it
+# carol (fish) keeps her .bashrc; she points its record at a root-owned file before the uninstall.
+TAMPERED = "/home/carol/.bashrc"
+PLANTED = "/etc/profile.d/claude-fleet-planted.sh"
+RECORDS = "/home/carol/.local/state/claude-fleet/originals"
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +67,15 @@ def roundtrip(fleet_factory):
             rc, _out, err = fleet.root(host, "chown -R %s:%s /home/%s/%s" % (user, user, user, top))
             assert rc == 0, err
     fleet.put(host, "/home/bob/.zshenv", b"export X=1\n", "bob:bob")
+    fleet.put(host, TAMPERED, b"# carol's own\nset -o vi\n", "carol:carol")
     before = {(user, rel): fleet.get(host, "/home/%s/%s" % (user, rel)) for user, rel, _data, _mode in SHAPES}
     converge = fleet.play(SETTINGS_PLAY)
     rc, _out, err = fleet.root(host, "printf 'export EDITED=1\\n' >> /home/bob/.zshenv")
     assert rc == 0, err
+    record = "%s/%s.json" % (RECORDS, hashlib.sha256(TAMPERED.encode()).hexdigest()[:32])
+    entry = json.loads(fleet.get(host, record))
+    entry.update(target=PLANTED, existed=True, data=base64.b64encode(b"echo planted\n").decode())
+    fleet.put(host, record, json.dumps(entry).encode(), "carol:carol", "0600")
     uninstall = fleet.play(UNINSTALL)
     again = fleet.play(UNINSTALL)
     return fleet, host, before, converge, uninstall, again
@@ -105,3 +119,11 @@ def test_a_file_edited_since_keeps_the_users_edit(roundtrip):
     assert after == b"export X=1\nexport EDITED=1\n", after
     assert BEGIN.encode() not in after
     assert "/home/bob/.zshenv was changed by its user since the first converge" in uninstall[1]
+
+
+def test_a_record_its_user_edited_writes_nothing_and_is_named(roundtrip):
+    fleet, host, _before, _converge, uninstall, _again = roundtrip
+    rc, _out, _err = fleet.root(host, "test -e %s" % PLANTED)
+    assert rc != 0, "the uninstall wrote where carol's record pointed"
+    assert fleet.get(host, TAMPERED) == b"# carol's own\nset -o vi\n"
+    assert "%s leads elsewhere than when it was recorded" % TAMPERED in uninstall[1]

@@ -152,6 +152,21 @@ def test_record_rejects_relative_paths_and_pin_files_outside_paths(call, tmp_pat
     assert result['rc'] == 1 and 'pin_files must also be in paths' in result['msg']
 
 
+def test_unprobed_paths_are_listed_with_their_reason_and_never_probed(call, tmp_path, home):
+    records = str(home / '.local' / 'state' / 'claude-fleet' / 'originals')
+    result = call(converge_stamp, path=str(tmp_path / 's.json'), fingerprint=FP1, paths=[str(home / '.bashrc')],
+                  unprobed={records: 'uninstall records'})
+    assert result['rc'] == 0, result
+    data = json.loads((tmp_path / 's.json').read_text())
+    assert data['unprobed'] == {records: 'uninstall records'} and list(data['paths']) == [str(home / '.bashrc')]
+    for unprobed, message in (({'relative': 'why'}, 'unprobed must map absolute paths to a reason'),
+                              ({records: ' '}, 'unprobed must map absolute paths to a reason'),
+                              ({str(home): 'the whole home'}, 'paths declared unprobed cannot be probed too')):
+        result = call(converge_stamp, path=str(tmp_path / 's2.json'), fingerprint=FP1, paths=[str(home / '.bashrc')], unprobed=unprobed)
+        assert result['rc'] == 1 and message in result['msg'], result
+    assert not (tmp_path / 's2.json').exists()
+
+
 def test_a_matching_stamp_is_current_and_hands_back_its_facts(call, tmp_path, home):
     assert info(call, tmp_path)['reasons'] == ['no usable converge stamp (first converge with this collection, or the stamp was removed)']
     record(call, tmp_path, home)

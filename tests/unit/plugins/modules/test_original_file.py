@@ -254,3 +254,129 @@ def test_projection_ignores_only_what_the_collection_changes():
     reindented = b'{\n  "a": [\n    1,\n    2\n  ],\n  "env": {"X": "1"}\n}'
     assert project(b'{"a": [1, 2]}', "json", managed=["env.X"]) == project(reindented, "json", managed=["env.X"])
     assert project(b"[default]\nca_bundle = /x\n", "ini", managed=[["default", "ca_bundle"]]) == ""
+
+
+# A hostile user can edit her records: none of their contents may choose where uninstall writes, what
+# mode it sets, or which directories it removes; a record that is not as written is reported, not used.
+RECORDS = ".local/state/claude-fleet/originals"
+
+
+def _record_file(home, rel):
+    return home / RECORDS / original_file._record_name(str(home / rel))
+
+
+def _converged_bashrc(capsys, home, original=b"alias k=kubectl"):
+    (home / ".bashrc").write_bytes(original)
+    _record(capsys, home, ".bashrc", "saved")
+    _block(capsys, home, ".bashrc")
+    _block(capsys, home, ".bashrc", state="absent")
+    return json.loads(_record_file(home, ".bashrc").read_text())
+
+
+def test_a_record_pointed_at_another_file_writes_nothing_there(capsys, home):
+    entry = _converged_bashrc(capsys, home)
+    (home / "victim").write_bytes(b"mine\n")
+    entry.update(target=str(home / "victim"), data="Z2FyYmFnZQ==")
+    _record_file(home, ".bashrc").write_text(json.dumps(entry))
+    result = _record(capsys, home, ".bashrc", "restored")
+    assert result["action"] == "left" and "leads elsewhere" in result["msg"]
+    assert (home / "victim").read_bytes() == b"mine\n" and (home / ".bashrc").read_bytes() == b"alias k=kubectl\n"
+
+
+@pytest.mark.parametrize("field, value, reason", [
+    ("mode", 0o4755, "mode is not a permission mode"),
+    ("mode", "0644", "mode is not a permission mode"),
+    ("data", "not base64!", "data is not base64"),
+    ("existed", "yes", "existed is not true or false"),
+    ("path", "/etc/shadow", "not the record of this file"),
+    ("format", "json", "recorded with format"),
+    ("target", "../../etc/passwd", "target is not an absolute path"),
+])
+def test_a_record_with_a_field_not_as_written_is_reported_and_not_used(capsys, home, field, value, reason):
+    entry = _converged_bashrc(capsys, home)
+    entry[field] = value
+    _record_file(home, ".bashrc").write_text(json.dumps(entry))
+    result = _record(capsys, home, ".bashrc", "restored")
+    assert result["action"] == "unusable" and reason in result["msg"] and str(_record_file(home, ".bashrc")) in result["msg"]
+    assert result["changed"] is False and _record_file(home, ".bashrc").exists()
+    assert (home / ".bashrc").read_bytes() == b"alias k=kubectl\n", "the file stays as the removal left it"
+    assert stat.S_IMODE(os.stat(home / ".bashrc").st_mode) & 0o7000 == 0
+
+
+@pytest.mark.parametrize("plant", ["not-json", "fifo", "dev-zero", "link"])
+def test_a_planted_record_is_never_followed_or_read_unbounded(capsys, home, plant):
+    _converged_bashrc(capsys, home)
+    record = _record_file(home, ".bashrc")
+    record.unlink()
+    (home / "elsewhere.json").write_text("{}")
+    {"not-json": lambda: record.write_bytes(b"\x00" * 100),
+     "fifo": lambda: os.mkfifo(record),
+     "dev-zero": lambda: os.symlink("/dev/zero", record),
+     "link": lambda: os.symlink(home / "elsewhere.json", record)}[plant]()
+    result = _record(capsys, home, ".bashrc", "restored")
+    assert result["action"] == "unusable", result
+    assert (home / ".bashrc").read_bytes() == b"alias k=kubectl\n" and os.path.lexists(record)
+
+
+def test_a_deleted_record_is_reported_by_the_index(capsys, home):
+    _converged_bashrc(capsys, home)
+    _record_file(home, ".bashrc").unlink()
+    result = _record(capsys, home, ".bashrc", "restored")
+    assert result["action"] == "missing" and "is gone" in result["msg"]
+    assert not (home / ".local").exists(), "the last entry of the index takes the record directory with it"
+
+
+def test_an_index_cannot_make_uninstall_remove_directories_outside_the_record_path(capsys, home):
+    _converged_bashrc(capsys, home)
+    for victim in (home.parent / "victim", home / "empty-of-mine"):
+        victim.mkdir()
+    index = home / RECORDS / "index.json"
+    data = json.loads(index.read_text())
+    data["created_dirs"] = [str(home / "empty-of-mine"), str(home.parent / "victim"), str(home)] + data["created_dirs"]
+    index.write_text(json.dumps(data))
+    _record(capsys, home, ".bashrc", "restored")
+    assert (home.parent / "victim").is_dir() and (home / "empty-of-mine").is_dir()
+    assert (home / ".bashrc").read_bytes() == b"alias k=kubectl"
+
+
+def test_created_dirs_of_a_record_must_lie_between_the_home_and_the_file(capsys, home):
+    _record(capsys, home, ".config/claude-fleet/env.sh", "saved")
+    (home.parent / "victim").mkdir()
+    record = _record_file(home, ".config/claude-fleet/env.sh")
+    entry = json.loads(record.read_text())
+    entry["created_dirs"] = [str(home.parent / "victim")]
+    record.write_text(json.dumps(entry))
+    result = _record(capsys, home, ".config/claude-fleet/env.sh", "restored")
+    assert result["action"] == "unusable" and "created_dirs" in result["msg"]
+    assert (home.parent / "victim").is_dir()
+
+
+def test_a_linked_record_directory_is_not_followed(capsys, home):
+    (home / ".local/state").mkdir(parents=True)
+    (home / "elsewhere").mkdir()
+    os.symlink(home / "elsewhere", home / ".local/state/claude-fleet")
+    (home / ".bashrc").write_bytes(b"x")
+    result = _record(capsys, home, ".bashrc", "saved")
+    assert result["action"] == "unrecorded" and "symlink" in result["msg"]
+    assert os.listdir(home / "elsewhere") == []
+
+
+def test_it_runs_only_as_the_user_who_owns_the_home(capsys, home):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give the home to another user")  # the unit suite runs as root in CI
+    (home / ".bashrc").write_bytes(b"x")
+    os.chown(home, 65534, 65534)
+    code, result = _run(original_file, capsys, path=str(home / ".bashrc"), home=str(home), record_dir=str(home / RECORDS),
+                        state="restored")
+    assert code != 0 and "runs as the user who owns" in result["msg"]
+    assert not (home / ".local").exists()
+
+
+def test_a_large_file_fits_its_record(capsys, home):
+    original = b"# " + b"x" * (original_file.MAX_BYTES - 3)  # a byte below the limit, no final newline: the removal adds one
+    (home / ".bashrc").write_bytes(original)
+    _record(capsys, home, ".bashrc", "saved")
+    _block(capsys, home, ".bashrc")
+    _block(capsys, home, ".bashrc", state="absent")
+    assert _record(capsys, home, ".bashrc", "restored")["action"] == "restored"
+    assert (home / ".bashrc").read_bytes() == original
