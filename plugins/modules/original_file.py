@@ -23,9 +23,9 @@ description:
     can make it write with more rights than the user's. Reads only regular files, up to 1 MiB.
   - The record directory and the records are reached from the home without following a symbolic link, read only
     when they are regular files of the user, bounded, and checked field by field before use. A record that is
-    not what this module wrote (edited, planted, truncated) is not used: the file keeps what the removal left, the
+    not what this module wrote (edited, planted, truncated) is not used; the file keeps what the removal left, the
     record stays, and the run says which record and why. A record listed in the directory's index but gone is
-    reported too. A record is never trusted for where to write: the file is the one at O(path) now, inside O(home).
+    reported too. A record is never trusted for where to write; the file is the one at O(path) now, inside O(home).
 author:
   - claude_fleet maintainers (!UNKNOWN)
 extends_documentation_fragment:
@@ -106,7 +106,7 @@ action:
   description:
     - What was done. V(recorded), V(kept) (a record exists, or the file was already as recorded), V(skipped) (managed
       content already there), V(restored), V(removed) (the collection had created it), V(left) (the user changed it
-      since), V(none) (no record), V(unrecorded) (the record directory cannot be reached safely: uninstall will only
+      since), V(none) (no record), V(unrecorded) (the record directory cannot be reached safely, so uninstall will only
       remove the managed content), V(unusable) (a record that fails its checks is left alone), V(missing) (the index
       lists a record that is gone).
   type: str
