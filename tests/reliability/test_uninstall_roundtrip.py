@@ -24,7 +24,7 @@ import os
 
 import pytest
 
-from reliability_helpers import BEGIN, REPO, SANDBOX_SKIPS, shlex_quote
+from harness import BEGIN, REPO, SANDBOX_SKIPS, shlex_quote
 
 pytestmark = [pytest.mark.sandbox] + SANDBOX_SKIPS
 
