@@ -24,7 +24,15 @@ description:
     C(ini_section) (an C(ini) value without C([) or C(]), for profile and session names), C(users) (the
     C(settings_users) list: each entry's fields by these rules), C(world_readable_env) (an C(env) mapping bound
     for a world-readable file: a value that looks like a credential is an error), C(headers) (a mapping of RFC 7230 header names
-    to header values), C(path) (a path relative to the home that can sit inside a double-quoted shell word)."
+    to header values), C(path) (a path relative to the home that can sit inside a double-quoted shell word),
+    C(text_list) (a list of C(text)), C(text_map) (a mapping of C(text) keys to C(text) values), C(number) (digits only,
+    or empty; the item's C(minimum) bounds it), C(choice) (one of the item's C(choices), or empty), C(choice_list)
+    (comma-separated C(choices), each once, or empty), C(abs_path) (an absolute path of letters, digits and C(. _ / -),
+    without C(..)), C(repo_path) (a relative path of the same characters inside a repository; the item's C(suffix) ends it),
+    C(git_url) (an https, http, ssh, git or file URL, or user@host:path, never starting with C(-)), C(git_ref) (a branch, tag
+    or commit), C(pip_requirement) (one requirement such as C(ansible-core==2.19.14)), C(calendar) (a systemd calendar
+    expression), C(var_names) (a mapping whose keys are Ansible variable names; its values are written as JSON)."
+  - Every kind but C(var_names) holds the value to one line first (C(text)); an item with C(required) true must not be empty.
   - Companion filters C(settings_credential_reasons) and C(settings_credential_keys) tell which values look
     like credentials (an C(Authorization) header, a URL with a user name or a token query parameter).
 options:
@@ -228,6 +236,157 @@ def _world_readable_errors(option, value):
             for key, reasons in settings_credential_reasons(value).items()]
 
 
+def _list_errors(option, value):
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        return ["%s must be a list (got a %s)." % (option, _type_name(value))]
+    return [e for e in (_text_error("%s[%d]" % (option, index), item) for index, item in enumerate(value)) if e]
+
+
+def _map_errors(option, value):
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        return ["%s must be a mapping (got a %s)." % (option, _type_name(value))]
+    errors = []
+    for key, item in value.items():
+        if not isinstance(key, str) or control_character(key) is not None:
+            errors.append("%s has a key that is not one line of text." % option)
+            continue
+        error = _text_error("%s[%s]" % (option, key), item)
+        if error:
+            errors.append(error)
+    return errors
+
+
+_DIGITS_RE = re.compile(r"\A[0-9]+\Z")
+# A path of the characters a unit file, a cron line and a shell word take as they are.
+_PLAIN_PATH_RE = re.compile(r"\A[A-Za-z0-9._/-]+\Z")
+_GIT_URL_RE = re.compile(r"\A(?:(?:https?|ssh|git)://[^\s/@]*@?[A-Za-z0-9.\[\]:-]+(?:/\S*)?|file:///\S+|[A-Za-z0-9._][A-Za-z0-9._-]*@[A-Za-z0-9.-]+:\S+)\Z")
+_GIT_REF_RE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._/-]*\Z")
+_PIP_REQUIREMENT_RE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]*(?:[<>=!~]=?[A-Za-z0-9.*+!_-]+(?:,[<>=!~]=?[A-Za-z0-9.*+!_-]+)*)?\Z")
+_CALENDAR_RE = re.compile(r"\A[A-Za-z0-9:*,./~][A-Za-z0-9:*,./~ -]*\Z")
+_VAR_NAME_RE = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _scalar(value):
+    """VALUE as text for the one-line rules (YAML may hand a number or a boolean)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value) if isinstance(value, (int, float)) else value
+
+
+def _number_error(option, value, item):
+    error = _text_error(option, value)
+    if error or value in (None, ""):
+        return error
+    if isinstance(value, bool) or not _DIGITS_RE.match(str(_scalar(value))):
+        return "%s must be a whole number (digits only)%s." % (option, "" if item.get("required") else " or empty")
+    minimum = item.get("minimum")
+    if minimum is not None and int(_scalar(value)) < minimum:
+        return "%s must be at least %d." % (option, minimum)
+    return None
+
+
+def _choice_error(option, value, item):
+    error = _text_error(option, value)
+    if error or value in (None, ""):
+        return error
+    choices = [str(c) for c in item.get("choices") or []]
+    if _scalar(value) not in choices:
+        return "%s must be one of %s%s." % (option, ", ".join(choices), "" if item.get("required") else " or empty")
+    return None
+
+
+def _choice_list_error(option, value, item):
+    error = _text_error(option, value)
+    if error or value in (None, ""):
+        return error
+    choices = [str(c) for c in item.get("choices") or []]
+    parts = str(_scalar(value)).split(",")
+    if any(part not in choices for part in parts) or len(set(parts)) != len(parts):
+        return "%s must be a comma-separated list of %s, each at most once, without spaces, or empty." % (option, ", ".join(choices))
+    return None
+
+
+def _pattern_error(option, value, item, pattern, what):
+    error = _text_error(option, value)
+    if error or value in (None, ""):
+        return error
+    text = _scalar(value)
+    if not isinstance(text, str) or not pattern.match(text):
+        return "%s must be %s." % (option, what)
+    return None
+
+
+def _abs_path_error(option, value, item):
+    error = _pattern_error(option, value, item, _PLAIN_PATH_RE, "an absolute path of letters, digits and . _ / -")
+    if error or value in (None, ""):
+        return error
+    if not value.startswith("/") or ".." in value.split("/"):
+        return "%s must be an absolute path of letters, digits and . _ / - without .. components." % option
+    return None
+
+
+def _repo_path_error(option, value, item):
+    suffix = item.get("suffix") or ""
+    what = "a path inside the repository (letters, digits and . _ / -, no .. components%s)" % (
+        ", ending in %s" % " or ".join(suffix.split("|")) if suffix else "")
+    error = _pattern_error(option, value, item, _PLAIN_PATH_RE, what)
+    if error or value in (None, ""):
+        return error
+    if not (value[0].isalnum() or value[0] == "_") or ".." in value.split("/") \
+            or (suffix and not value.endswith(tuple(suffix.split("|")))):
+        return "%s must be %s." % (option, what)
+    return None
+
+
+def _git_ref_error(option, value, item):
+    what = "a branch, tag or commit (letters, digits and . _ / -, starting with a letter or digit)"
+    error = _pattern_error(option, value, item, _GIT_REF_RE, what)
+    if error or value in (None, ""):
+        return error
+    if ".." in value or value.endswith(("/", ".", ".lock")) or "//" in value:
+        return "%s must be %s, without .., // or a trailing / . or .lock." % (option, what)
+    return None
+
+
+def _var_names_errors(option, value, item):
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        return ["%s must be a mapping of variable names to values (got a %s)." % (option, _type_name(value))]
+    errors = []
+    for key in value:
+        if not isinstance(key, str) or not _VAR_NAME_RE.match(key):
+            shown = key if isinstance(key, str) and control_character(key) is None and len(key) <= 64 else "with a control character or too long"
+            errors.append("%s has a key that is not a variable name (^[A-Za-z_][A-Za-z0-9_]*$): %r." % (option, shown))
+    return errors
+
+
+def _one(check):
+    return lambda option, value, item: [e for e in [check(option, value, item)] if e]
+
+
+# Kinds whose rule reads more of the item than its value (choices, minimum, suffix, required).
+_ITEM_KINDS = {
+    "number": _one(_number_error),
+    "choice": _one(_choice_error),
+    "choice_list": _one(_choice_list_error),
+    "abs_path": _one(_abs_path_error),
+    "repo_path": _one(_repo_path_error),
+    "git_url": _one(lambda option, value, item: _pattern_error(
+        option, value, item, _GIT_URL_RE, "a git URL (https://, http://, ssh://, git://, file:// or user@host:path) without spaces")),
+    "git_ref": _one(_git_ref_error),
+    "pip_requirement": _one(lambda option, value, item: _pattern_error(
+        option, value, item, _PIP_REQUIREMENT_RE, "one pip requirement such as ansible-core==2.19.14")),
+    "calendar": _one(lambda option, value, item: _pattern_error(
+        option, value, item, _CALENDAR_RE, "a systemd calendar expression such as hourly")),
+    "var_names": _var_names_errors,
+}
+
+
 _KINDS = {
     "text": lambda option, value: [e for e in [_text_error(option, value)] if e],
     "url": lambda option, value: [e for e in [_url_error(option, value)] if e],
@@ -239,6 +398,8 @@ _KINDS = {
     "headers": _header_errors,
     "users": _users_errors,
     "world_readable_env": _world_readable_errors,
+    "text_list": _list_errors,
+    "text_map": _map_errors,
 }
 
 
@@ -247,9 +408,15 @@ def settings_value_errors(items):
     errors = []
     for item in items or []:
         kind = item.get("kind", "text")
-        if kind not in _KINDS:
+        if kind not in _KINDS and kind not in _ITEM_KINDS:
             raise ValueError("settings_value_errors: unknown kind %r for %s" % (kind, item.get("option")))
-        errors.extend(_KINDS[kind](item["option"], item.get("value")))
+        value = item.get("value")
+        if item.get("required") and (value is None or value == "" or value == [] or value == {}):
+            errors.append("%s must be set." % item["option"])
+        elif kind in _ITEM_KINDS:
+            errors.extend(_ITEM_KINDS[kind](item["option"], value, item))
+        else:
+            errors.extend(_KINDS[kind](item["option"], value))
     return errors
 
 

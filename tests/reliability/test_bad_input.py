@@ -134,6 +134,48 @@ ROLE_CASES = [
      ["settings_proxy contains a control character (U+000A"]),
     ("value-otel-endpoint", "role", "settings", {"settings_otel_enabled": True, "settings_otel_exporter_otlp_endpoint": "http://otel:4317\nX: y"},
      ["settings_otel_exporter_otlp_endpoint contains a control character (U+000A"]),
+    # The tuning and model policy options, and the pull role's options: one rule each in settings_values.py.
+    ("value-cert-store-newline", "role", "settings", {"settings_cert_store": "system\n"},
+     ["settings_cert_store contains a control character (U+000A"]),
+    ("value-cert-store-choice", "role", "settings", {"settings_cert_store": "bundled,os"},
+     ["settings_cert_store must be a comma-separated list of bundled, system, each at most once"]),
+    ("value-chain-timeout-newline", "role", "settings", {"settings_aws_chain_resolve_timeout_ms": "60000\n"},
+     ["settings_aws_chain_resolve_timeout_ms contains a control character (U+000A"]),
+    ("value-chain-timeout-number", "role", "settings", {"settings_aws_chain_resolve_timeout_ms": "1e3"},
+     ["settings_aws_chain_resolve_timeout_ms must be a whole number (digits only) or empty."]),
+    ("value-fable-model-newline", "role", "settings", {"settings_fable_model": "us.anthropic.claude-fable-5-2-v1:0\n"},
+     ["settings_fable_model contains a control character (U+000A"]),
+    ("value-available-models-newline", "role", "settings", {"settings_available_models": ["opus", "sonnet\nhaiku"]},
+     ["settings_available_models[1] contains a control character (U+000A"]),
+    ("value-model-overrides-cr", "role", "settings", {"settings_model_overrides": {"claude-opus-5-5": "us.anthropic.claude-opus-5-5\r"}},
+     ["settings_model_overrides[claude-opus-5-5] contains a control character (U+000D"]),
+    ("pull-url-newline", "role", "pull", {"pull_repo_url": "https://x-access-token:pull-s3cret@git.example.com/fleet.git\n"},
+     ["pull_repo_url contains a control character (U+000A"], ["pull-s3cret"]),
+    ("pull-url-option", "role", "pull", {"pull_repo_url": "--upload-pack=touch /tmp/pwned@h:x"},
+     ["pull_repo_url must be a git URL (https://, http://, ssh://, git://, file:// or user@host:path) without spaces."]),
+    ("pull-version-newline", "role", "pull", {"pull_repo_url": "https://git.example.com/fleet.git", "pull_repo_version": "main\n"},
+     ["pull_repo_version contains a control character (U+000A"]),
+    ("pull-playbook-outside", "role", "pull", {"pull_repo_url": "https://git.example.com/fleet.git", "pull_playbook": "../local.yml"},
+     ["pull_playbook must be a path inside the repository"]),
+    ("pull-inventory-absolute", "role", "pull", {"pull_repo_url": "https://git.example.com/fleet.git", "pull_inventory": "/etc/ansible/hosts"},
+     ["pull_inventory must be a path inside the repository"]),
+    ("pull-venv-relative", "role", "pull", {"pull_repo_url": "https://git.example.com/fleet.git", "pull_venv": "opt/ansible"},
+     ["pull_venv must be an absolute path"]),
+    ("pull-report-newline", "role", "pull", {"pull_repo_url": "https://git.example.com/fleet.git", "pull_report_path": "/var/lib/r.json\n"},
+     ["pull_report_path contains a control character (U+000A"]),
+    ("pull-ansible-core-option", "role", "pull",
+     {"pull_repo_url": "https://git.example.com/fleet.git", "pull_ansible_core": "ansible-core --index-url http://127.0.0.1/"},
+     ["pull_ansible_core must be one pip requirement such as ansible-core==2.19.14."]),
+    ("pull-calendar-injection", "role", "pull",
+     {"pull_repo_url": "https://git.example.com/fleet.git", "pull_on_calendar": "hourly\nExecStartPre=/bin/sh -c id"},
+     ["pull_on_calendar contains a control character (U+000A"]),
+    ("pull-splay-newline", "role", "pull", {"pull_repo_url": "https://git.example.com/fleet.git", "pull_splay": "900\n"},
+     ["pull_splay contains a control character (U+000A"]),
+    ("pull-timeout-zero", "role", "pull", {"pull_repo_url": "https://git.example.com/fleet.git", "pull_timeout": 0},
+     ["pull_timeout must be at least 1."]),
+    ("pull-extra-vars-name", "role", "pull",
+     {"pull_repo_url": "https://git.example.com/fleet.git", "pull_extra_vars": {"bad-name": "xv-s3cret"}},
+     ["pull_extra_vars has a key that is not a variable name (^[A-Za-z_][A-Za-z0-9_]*$): 'bad-name'."], ["xv-s3cret"]),
     ("preflight-retries", "setup", "preflight", {"claude_fleet_preflight_retries": 0}, ["_preflight_retries must be >= 1 (got 0)"]),
     ("preflight-retry-delay", "setup", "preflight", {"claude_fleet_preflight_retry_delay": -1}, ["_preflight_retry_delay >= 0 (got -1"]),
 ]
@@ -197,8 +239,8 @@ def results(fleet_factory, tmp_path_factory):
     return done, newer.decode().split(), fresh.decode().strip()
 
 
-def test_at_least_60_cases():
-    assert len(CASES) >= 60 and len({c[0] for c in CASES}) == len(CASES)
+def test_at_least_80_cases():
+    assert len(CASES) >= 80 and len({c[0] for c in CASES}) == len(CASES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
