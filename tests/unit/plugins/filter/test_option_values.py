@@ -147,4 +147,4 @@ def test_the_settings_options_of_this_change_are_checked():
     assert {name: checks.get(name) for name in ("settings_fable_model", "settings_available_models", "settings_model_overrides",
                                                 "settings_cert_store", "settings_aws_chain_resolve_timeout_ms")} == {
         "settings_fable_model": "text", "settings_available_models": "text_list", "settings_model_overrides": "text_map",
-        "settings_cert_store": "choice_list", "settings_aws_chain_resolve_timeout_ms": "number"}
+        "settings_cert_store": "text", "settings_aws_chain_resolve_timeout_ms": "text"}
