@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.claude_fleet.bedrock.plugins.action import preflight_cache as pc
+from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils import preflight_cache as pc
 
 INPUTS = {'targets': [{'region': 'us-east-1', 'models': {'primary': 'us.x'}}], 'credentials': ['AKIA', 'secret', '', ''], 'checks': []}
 

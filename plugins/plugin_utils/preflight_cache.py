@@ -1,17 +1,14 @@
 # Copyright: Contributors to the claude_fleet.bedrock collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reuse a passing Bedrock preflight while its inputs are unchanged and it is younger than a maximum age."""
+"""The Bedrock preflight's cache: a passing preflight is reused while its inputs are unchanged and it is younger
+than a maximum age (claude_fleet_preflight_max_age). Used by the bedrock_preflight action."""
 from __future__ import annotations
 
 import datetime
 import hashlib
 import json
 import os
-import time
 
-from ansible.errors import AnsibleActionFail
-
-from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils.action import CheckedAction
 from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils.action import write_atomic
 
 _KEEP = 32
@@ -50,7 +47,7 @@ def lookup(cache, key, max_age, now):
     return entry if 0 <= age < max_age else None
 
 
-def _load(path):
+def load(path):
     try:
         with open(path, encoding='utf-8') as handle:
             data = json.load(handle)
@@ -59,45 +56,15 @@ def _load(path):
     return data if isinstance(data, dict) else {}
 
 
-def _save(path, cache):
+def save(path, cache):
     directory = os.path.dirname(path)
     os.makedirs(directory, mode=0o700, exist_ok=True)
     newest = dict(sorted(cache.items(), key=lambda kv: -float(kv[1].get('checked', 0)))[:_KEEP])
     write_atomic(path, json.dumps(newest, indent=1, sort_keys=True), 0o600, prefix='.preflight-')
 
 
-class ActionModule(CheckedAction):
-    """state=get: RV(hit) and the cached RV(result); state=put: remember a passing result. Controller only."""
-
-    NAME = 'preflight_cache'
-    ARGS = frozenset(('state', 'inputs', 'max_age', 'cache_dir', 'result'))
-
-    def run(self, tmp=None, task_vars=None):
-        result, args, task_vars = self.start(tmp, task_vars)
-        try:
-            max_age = float(args.get('max_age', 3600))
-        except (TypeError, ValueError):
-            raise AnsibleActionFail('preflight_cache: max_age (claude_fleet_preflight_max_age) must be a number of seconds, got %r'
-                                    % (args.get('max_age'),))
-        path = os.path.join(os.path.expanduser(args.get('cache_dir') or '~/.cache/claude_fleet'), 'preflight.json')
-        key, now = inputs_key(args.get('inputs') or {}), time.time()
-        cache = _load(path)
-        state = args.get('state', 'get')
-        if state == 'get':
-            entry = lookup(cache, key, max_age, now)
-            result.update(changed=False, hit=entry is not None, result=(entry or {}).get('result') or {},
-                          checked_at=(entry or {}).get('checked_at', ''), age=round(now - entry['checked'], 1) if entry else None)
-            return result
-        if state != 'put':
-            raise AnsibleActionFail('preflight_cache: state must be get or put, got %s' % state)
-        passed = args.get('result') or {}
-        if max_age > 0 and passed.get('usable'):
-            # checked_at: when the checks ran, as the result says (the report shows it).
-            cache[key] = {'checked': now, 'result': passed,
-                          'checked_at': passed.get('checked_at') or datetime.datetime.fromtimestamp(now, datetime.timezone.utc).isoformat()}
-            try:
-                _save(path, cache)
-            except OSError as exc:
-                result['warnings'] = ['could not write the preflight cache %s: %s' % (path, exc)]
-        result.update(changed=False, stored=max_age > 0 and bool(passed.get('usable')))
-        return result
+def remember(cache, key, result, now):
+    """The cache entry of a passing result; checked_at is when its checks ran, as the result says (the report shows it)."""
+    cache[key] = {'checked': now, 'result': result,
+                  'checked_at': result.get('checked_at') or datetime.datetime.fromtimestamp(now, datetime.timezone.utc).isoformat()}
+    return cache

@@ -1,0 +1,126 @@
+# Copyright: Contributors to the claude_fleet.bedrock collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Bedrock preflight in one task: reuse a passing check of the same inputs, or run the access check once per
+host group (model_access_info, or mantle_access_info on the Mantle endpoint), summarise, remember a pass."""
+from __future__ import annotations
+
+import datetime
+import os
+import time
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils import preflight_cache
+from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils.action import CheckedAction
+
+_MODULES = {'runtime': 'claude_fleet.bedrock.model_access_info', 'mantle': 'claude_fleet.bedrock.mantle_access_info'}
+# What each access module takes from the role's check options (the rest belongs to the other endpoint).
+_CHECK_OPTIONS = {
+    'runtime': ('references', 'aws_ca_bundle', 'invoke', 'caller_identity', 'check_list_permission', 'allow_legacy',
+                'retries', 'retry_delay'),
+    'mantle': ('references', 'base_url', 'aws_ca_bundle', 'caller_identity', 'retries', 'retry_delay'),
+}
+_SECRETS = ('access_key', 'secret_key', 'session_token')
+# A host's own credentials, when the play's hosts are grouped by their variables.
+_HOST_CREDENTIALS = {'access_key': 'claude_fleet_aws_access_key', 'secret_key': 'claude_fleet_aws_secret_key',
+                     'session_token': 'claude_fleet_aws_session_token'}
+
+
+def summarise_target(target, outcome):
+    """One host group's outcome (a module result) as the report shows it; a check that could not run is a remedy."""
+    crashed = bool(outcome.get('failed')) or 'usable' not in outcome
+    remedies = (['The Bedrock check could not run: %s' % to_text(outcome.get('msg') or 'unknown error')] if crashed
+                else list(outcome.get('remedies') or []))
+    references = [{'reference': ref.get('reference'), 'names': ref.get('names'), 'status': ref.get('status'),
+                   'usable': ref.get('usable'), 'remedy': ref.get('remedy'),
+                   'regions': (ref.get('profile') or {}).get('regions') or []}
+                  for ref in outcome.get('references') or []]
+    return {'label': target.get('label'), 'region': target.get('region'), 'profile': target.get('profile'),
+            'endpoint_url': target.get('endpoint_url'), 'hosts': target.get('hosts'),
+            'usable': not crashed and bool(outcome.get('usable')), 'remedies': remedies,
+            'failed_references': list(outcome.get('failed_references') or []),
+            'caller_identity': outcome.get('caller_identity'),
+            'aws_calls': int(outcome.get('aws_calls') or 0), 'aws_retries': int(outcome.get('aws_retries') or 0),
+            'references': references}
+
+
+def summarise(targets):
+    """The preflight's result (no secrets): usable only when every host group is, remedies labelled by group when
+    there are several."""
+    many = len(targets) > 1
+    failed_references = []
+    for target in targets:
+        failed_references.extend(ref for ref in target['failed_references'] if ref not in failed_references)
+    return {'usable': bool(targets) and all(t['usable'] for t in targets),
+            'remedies': [('[%s] ' % t['label'] if many else '') + remedy for t in targets for remedy in t['remedies']],
+            'failed_references': failed_references,
+            'aws_calls': sum(t['aws_calls'] for t in targets),
+            'aws_retries': sum(t['aws_retries'] for t in targets),
+            'targets': targets}
+
+
+class ActionModule(CheckedAction):
+    """Controller only (delegate_to: localhost, run_once). Returns RV(preflight); never fails on an unusable model."""
+
+    NAME = 'bedrock_preflight'
+    ARGS = frozenset(('endpoint', 'targets', 'check', 'credentials', 'group_by_host', 'cache_inputs', 'max_age', 'cache_dir'))
+
+    def _credentials(self, target, args, task_vars):
+        """The group's credentials: its first host's own, else the role's (credentials are told apart by host)."""
+        own = dict((name, (args.get('credentials') or {}).get(name) or '') for name in _SECRETS)
+        host = target.get('host')
+        if boolean(args.get('group_by_host', True), strict=False) and host and host != task_vars.get('inventory_hostname'):
+            hostvars = (task_vars.get('hostvars') or {}).get(host) or {}
+            for name, variable in _HOST_CREDENTIALS.items():
+                if variable in hostvars:
+                    own[name] = to_text(self._templar.template(hostvars[variable]) or '')
+        return own
+
+    def _check(self, endpoint, target, args, task_vars):
+        module_args = dict((name, value) for name, value in (args.get('check') or {}).items()
+                           if name in _CHECK_OPTIONS[endpoint] and value not in (None, ''))
+        module_args.update(region=target.get('region'), models=target.get('models'))
+        for name in ('endpoint_url', 'profile'):
+            if target.get(name):
+                module_args[name] = target[name]
+        module_args.update((name, value) for name, value in self._credentials(target, args, task_vars).items() if value)
+        try:
+            return self._execute_module(module_name=_MODULES[endpoint], module_args=module_args, task_vars=task_vars)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            # Becomes a remedy of that host group, like a module failure.
+            return {'failed': True, 'msg': to_text(exc)}
+
+    def run(self, tmp=None, task_vars=None):
+        result, args, task_vars = self.start(tmp, task_vars)
+        endpoint = args.get('endpoint') or 'runtime'
+        if endpoint not in _MODULES:
+            raise AnsibleActionFail('bedrock_preflight: endpoint (claude_fleet_bedrock_endpoint) must be runtime or mantle, got %s'
+                                    % endpoint)
+        try:
+            max_age = float(args.get('max_age', 3600))
+        except (TypeError, ValueError):
+            raise AnsibleActionFail('bedrock_preflight: max_age (claude_fleet_preflight_max_age) must be a number of seconds, got %r'
+                                    % (args.get('max_age'),))
+        targets = args.get('targets') or []
+        if not isinstance(targets, list) or not all(isinstance(t, dict) for t in targets):
+            raise AnsibleActionFail('bedrock_preflight: targets must be a list of host groups')
+
+        path = os.path.join(os.path.expanduser(args.get('cache_dir') or '~/.cache/claude_fleet'), 'preflight.json')
+        key, now = preflight_cache.inputs_key(args.get('cache_inputs') or {}), time.time()
+        cache = preflight_cache.load(path)
+        entry = preflight_cache.lookup(cache, key, max_age, now)
+        if entry is not None:
+            preflight = dict(entry['result'], reused=True, checked_at=entry.get('checked_at', ''))
+            result.update(changed=False, preflight=preflight, age=round(now - entry['checked'], 1))
+            return result
+
+        preflight = summarise([summarise_target(t, self._check(endpoint, t, args, task_vars)) for t in targets])
+        preflight.update(reused=False, checked_at=datetime.datetime.fromtimestamp(now, datetime.timezone.utc).isoformat())
+        if preflight['usable'] and max_age > 0 and not self._task.check_mode:
+            try:
+                preflight_cache.save(path, preflight_cache.remember(cache, key, preflight, now))
+            except OSError as exc:
+                result['warnings'] = ['could not write the preflight cache %s: %s' % (path, exc)]
+        result.update(changed=False, preflight=preflight)
+        return result

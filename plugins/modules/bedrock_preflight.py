@@ -1,0 +1,126 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the claude_fleet.bedrock collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: bedrock_preflight
+short_description: Verify Amazon Bedrock access once per host group, reusing a passing check of the same inputs
+version_added: 0.1.0
+description:
+  - An action plugin that runs on the controller only, used by the internal C(_preflight) role in one task.
+  - When a passing preflight of the same O(cache_inputs) is younger than O(max_age) seconds, its result is reused
+    (RV(preflight.reused)) and no AWS call is made. The cache key is a digest of O(cache_inputs) (models, inference
+    profiles, regions, endpoints, credentials and the checks asked for) and of the controller's AWS environment
+    variables and credential files, so a rotated key or another profile checks again. A failed preflight is never reused.
+  - Otherwise each host group in O(targets) is checked once with M(claude_fleet.bedrock.model_access_info)
+    (O(endpoint=runtime)) or M(claude_fleet.bedrock.mantle_access_info) (O(endpoint=mantle)) and the outcomes are
+    summarised in RV(preflight); a passing result is remembered (not in check mode).
+  - The action never fails because a model is not usable; the role stops the play on RV(preflight.usable=false)
+    with every remedy. The cache file (C(preflight.json) in O(cache_dir), mode C(0600)) holds digests of the
+    inputs and the result, which holds no secret.
+author:
+  - claude_fleet maintainers (!UNKNOWN)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - claude_fleet.bedrock.attributes
+attributes:
+  check_mode:
+    details: The checks are read-only and run in check mode; no result is remembered.
+  diff_mode:
+    support: none
+options:
+  endpoint:
+    description: Which Bedrock endpoint the workstations call.
+    type: str
+    choices: [runtime, mantle]
+    default: runtime
+  targets:
+    description:
+      - The host groups, each a dict with C(host) (its first host), C(region), C(models), C(endpoint_url),
+        C(profile), C(hosts) (how many) and C(label).
+    type: list
+    elements: dict
+    required: true
+  check:
+    description:
+      - Options given to the access module of O(endpoint), for example C(references), C(invoke), C(caller_identity),
+        C(check_list_permission), C(allow_legacy), C(aws_ca_bundle), C(base_url), C(retries), C(retry_delay).
+        Options of the other endpoint's module and empty values are left out.
+    type: dict
+    default: {}
+  credentials:
+    description: The role's C(access_key), C(secret_key) and C(session_token) (empty or absent for the SDK's chain).
+    type: dict
+    default: {}
+  group_by_host:
+    description: Whether a host group's first host's own C(claude_fleet_aws_*) credentials are used for its check.
+    type: bool
+    default: true
+  cache_inputs:
+    description: What decides the preflight's answer. Only ever digested; treat as secret (C(no_log)).
+    type: raw
+    required: true
+  max_age:
+    description: Seconds a passing preflight is reused; V(0) never reuses nor stores one.
+    type: int
+    default: 3600
+  cache_dir:
+    description: Controller directory of the cache file.
+    type: path
+    default: ~/.cache/claude_fleet
+"""
+
+EXAMPLES = r"""
+- name: Verify model access once per host group, reusing a passing check younger than an hour
+  claude_fleet.bedrock.bedrock_preflight:
+    targets:
+      - {host: ws1, region: us-east-1, models: {primary: us.anthropic.claude-sonnet-5-5}, hosts: 1, label: us-east-1, 1 host}
+    cache_inputs: "{{ _preflight_cache_inputs }}"
+    max_age: 3600
+  register: checked
+  no_log: true
+  run_once: true
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+preflight:
+  description: The preflight's result, without secrets.
+  returned: always
+  type: dict
+  contains:
+    usable:
+      description: Whether every host group can use every model.
+      type: bool
+    remedies:
+      description: What to fix, labelled by host group when there are several.
+      type: list
+      elements: str
+    failed_references:
+      description: The model references that are not usable.
+      type: list
+      elements: str
+    aws_calls:
+      description: AWS calls the checks made (a reused result keeps the figure of its own run).
+      type: int
+    aws_retries:
+      description: Retries of throttled or transient AWS errors.
+      type: int
+    targets:
+      description: Per host group, its label, region, profile, endpoint, hosts, usable, remedies and references.
+      type: list
+      elements: dict
+    reused:
+      description: Whether a passing result younger than O(max_age) was reused.
+      type: bool
+    checked_at:
+      description: When the checks last ran (ISO 8601, UTC).
+      type: str
+age:
+  description: Age in seconds of the reused result.
+  returned: when reused
+  type: float
+"""

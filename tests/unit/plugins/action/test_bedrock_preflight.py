@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the claude_fleet.bedrock collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The preflight in one task: one access check per host group, a summary without secrets, a passing result reused."""
+
+from __future__ import annotations
+
+import json
+from unittest import mock
+
+import pytest
+from ansible.errors import AnsibleActionFail
+from ansible.template import Templar
+
+from ansible_collections.claude_fleet.bedrock.plugins.action import bedrock_preflight as bp
+
+TARGETS = [{'host': 'ws1', 'region': 'us-east-1', 'models': {'primary': 'us.anthropic.claude-sonnet-5-5'}, 'profile': '',
+            'endpoint_url': '', 'hosts': 2, 'label': 'us-east-1, 2 hosts'},
+           {'host': 'ws3', 'region': 'eu-west-1', 'models': {'primary': 'eu.anthropic.claude-sonnet-5-5'}, 'profile': 'eu',
+            'endpoint_url': '', 'hosts': 1, 'label': 'eu-west-1, profile eu, 1 host'}]
+PASSED = {'usable': True, 'remedies': [], 'failed_references': [], 'aws_calls': 3, 'aws_retries': 0,
+          'references': [{'reference': 'us.anthropic.claude-sonnet-5-5', 'names': ['primary'], 'status': 'usable',
+                          'usable': True, 'remedy': '', 'profile': {'regions': ['us-east-1', 'us-west-2']}}]}
+
+
+def action(tmp_path, outcomes, check_mode=False, hostvars=None, **args):
+    """The action with the access modules replaced by OUTCOMES (one per call, in order); returns (action, calls)."""
+    task = mock.MagicMock(async_val=0, check_mode=check_mode, diff=False)
+    task.args = dict({'targets': TARGETS, 'cache_inputs': {'targets': TARGETS}, 'max_age': 3600,
+                      'cache_dir': str(tmp_path / 'cache'), 'credentials': {'access_key': 'AKIAROLE', 'secret_key': 'role-secret'},
+                      'check': {'references': [], 'invoke': False, 'base_url': ''}}, **args)
+    connection = mock.MagicMock()
+    connection._shell.tmpdir = None  # pylint: disable=protected-access
+    plugin = bp.ActionModule(task, connection, mock.MagicMock(), mock.MagicMock(), Templar(loader=mock.MagicMock()), mock.MagicMock())
+    calls = []
+
+    def execute(module_name, module_args, task_vars):  # pylint: disable=unused-argument
+        calls.append((module_name, module_args))
+        outcome = outcomes[len(calls) - 1]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    plugin._execute_module = execute  # pylint: disable=protected-access
+    task_vars = {'inventory_hostname': 'ws1', 'hostvars': hostvars or {}}
+    return plugin, calls, task_vars
+
+
+def test_each_host_group_is_checked_once_and_a_pass_is_reused_without_a_call(tmp_path):
+    plugin, calls, task_vars = action(tmp_path, [PASSED, PASSED])
+    first = plugin.run(task_vars=task_vars)['preflight']
+    assert [name for name, _args in calls] == ['claude_fleet.bedrock.model_access_info'] * 2
+    assert calls[0][1]['region'] == 'us-east-1' and calls[1][1]['profile'] == 'eu'
+    assert 'base_url' not in calls[0][1], 'the Mantle option is not given to the runtime check'
+    assert first['usable'] is True and first['reused'] is False and first['aws_calls'] == 6
+    assert first['targets'][0]['references'][0]['regions'] == ['us-east-1', 'us-west-2']
+
+    again, calls_again, task_vars = action(tmp_path, [])
+    second = again.run(task_vars=task_vars)
+    assert calls_again == [], 'a reused preflight makes no AWS call'
+    assert second['preflight']['reused'] is True and second['preflight']['checked_at'] == first['checked_at']
+    assert 'role-secret' not in (tmp_path / 'cache' / 'preflight.json').read_text()
+
+
+def test_a_failed_group_is_a_labelled_remedy_and_is_never_remembered(tmp_path):
+    failed = dict(PASSED, usable=False, remedies=['allow bedrock:InvokeModel'], failed_references=['eu.x'])
+    plugin, _calls, task_vars = action(tmp_path, [PASSED, failed])
+    result = plugin.run(task_vars=task_vars)
+    assert not result.get('failed'), 'the role stops the play, with every remedy; the action only reports'
+    preflight = result['preflight']
+    assert preflight['usable'] is False and preflight['failed_references'] == ['eu.x']
+    assert preflight['remedies'] == ['[eu-west-1, profile eu, 1 host] allow bedrock:InvokeModel']
+    assert not (tmp_path / 'cache' / 'preflight.json').exists()
+
+
+def test_a_check_that_cannot_run_becomes_that_groups_remedy(tmp_path):
+    plugin, _calls, task_vars = action(tmp_path, [{'failed': True, 'msg': 'boto3 is missing'}, RuntimeError('no route')],
+                                       targets=TARGETS)
+    preflight = plugin.run(task_vars=task_vars)['preflight']
+    assert preflight['usable'] is False
+    assert preflight['remedies'] == ['[us-east-1, 2 hosts] The Bedrock check could not run: boto3 is missing',
+                                     '[eu-west-1, profile eu, 1 host] The Bedrock check could not run: no route']
+
+
+def test_a_group_uses_its_first_hosts_own_credentials(tmp_path):
+    hostvars = {'ws3': {'claude_fleet_aws_access_key': 'AKIAWS3', 'claude_fleet_aws_secret_key': 'ws3-secret'}}
+    plugin, calls, task_vars = action(tmp_path, [PASSED, PASSED], hostvars=hostvars)
+    plugin.run(task_vars=task_vars)
+    assert (calls[0][1]['access_key'], calls[0][1]['secret_key']) == ('AKIAROLE', 'role-secret')
+    assert (calls[1][1]['access_key'], calls[1][1]['secret_key']) == ('AKIAWS3', 'ws3-secret')
+    assert 'session_token' not in calls[1][1], 'an empty credential is left to the SDK'
+
+
+def test_mantle_checks_with_its_own_module_and_options(tmp_path):
+    plugin, calls, task_vars = action(tmp_path, [PASSED, PASSED], endpoint='mantle',
+                                      check={'base_url': 'https://127.0.0.1:9/mantle', 'invoke': True, 'references': []})
+    plugin.run(task_vars=task_vars)
+    assert {name for name, _args in calls} == {'claude_fleet.bedrock.mantle_access_info'}
+    assert calls[0][1]['base_url'] == 'https://127.0.0.1:9/mantle' and 'invoke' not in calls[0][1]
+
+
+def test_check_mode_and_max_age_zero_remember_nothing(tmp_path):
+    for kwargs in ({'check_mode': True}, {'max_age': 0}):
+        plugin, _calls, task_vars = action(tmp_path, [PASSED, PASSED], **kwargs)
+        assert plugin.run(task_vars=task_vars)['preflight']['usable'] is True
+        assert not (tmp_path / 'cache' / 'preflight.json').exists(), kwargs
+
+
+@pytest.mark.parametrize('args, option', [({'max_age': 'soon'}, 'max_age'), ({'endpoint': 'classic'}, 'endpoint'),
+                                          ({'targets': 'us-east-1'}, 'targets'), ({'regoin': 'x'}, 'regoin')])
+def test_bad_options_are_named(tmp_path, args, option):
+    plugin, _calls, task_vars = action(tmp_path, [], **args)
+    with pytest.raises(AnsibleActionFail, match=option):
+        plugin.run(task_vars=task_vars)
+
+
+def test_the_cache_holds_only_digests_and_the_result(tmp_path):
+    plugin, _calls, task_vars = action(tmp_path, [PASSED, PASSED], cache_inputs={'credentials': ['AKIAROLE', 'role-secret']})
+    plugin.run(task_vars=task_vars)
+    cache = json.loads((tmp_path / 'cache' / 'preflight.json').read_text())
+    assert len(cache) == 1 and all(len(key) == 64 for key in cache)
+    assert 'AKIAROLE' not in json.dumps(cache) and 'role-secret' not in json.dumps(cache)
+    assert oct((tmp_path / 'cache' / 'preflight.json').stat().st_mode & 0o777) == '0o600'
