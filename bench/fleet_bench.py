@@ -117,6 +117,11 @@ def changed(output: str) -> dict:
     return {m.group(1): int(m.group(3)) for m in RECAP.finditer(output)}
 
 
+def failed(output: str) -> list:
+    """Hosts the PLAY RECAP shows unreachable or failed: a run with any is not a measurement of the collection."""
+    return sorted(m.group(1) for m in RECAP.finditer(output) if int(m.group(4)) or int(m.group(5)))
+
+
 def breakdown(result: dict) -> dict:
     """Seconds per phase: Ansible's start-up (to the first play), each play, each task (all hosts)."""
     events = result.get('events') or []
@@ -209,7 +214,8 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements,too-ma
 
     def record(kind, count, result):
         figures['runs'].setdefault('%s@%d' % (kind, count), []).append(
-            {'seconds': result['seconds'], 'peak_pss': result['peak_pss'], 'changed': changed(result['output'])})
+            {'seconds': result['seconds'], 'peak_pss': result['peak_pss'], 'changed': changed(result['output']),
+             'failed': failed(result['output'])})
         if result.get('events'):
             figures['phases'].setdefault('%s@%d' % (kind, count), []).append(breakdown(result))
 
@@ -308,6 +314,10 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements,too-ma
     changes = {k: sorted({c for r in v for c in r['changed'].values()}) for k, v in figures['runs'].items() if not k.startswith('ping')}
     print('  changed tasks per host: %s' % ', '.join('%s %s' % kv for kv in sorted(changes.items())))
     print('  fast path hosts: no-op %s, model change %s' % (figures.get('noop_fast_path_hosts'), figures.get('model_change_fast_path_hosts')))
+    broken = {k: sorted({h for r in v for h in r.get('failed', [])}) for k, v in figures['runs'].items()}
+    for kind, hosts in sorted(broken.items()):
+        if hosts:
+            print('  WARNING: %s had unreachable or failed hosts %s: its figure does not measure the collection' % (kind, ', '.join(hosts)))
     if args.added_next_to:
         alone, added = med('cold_alone', 1), med('cold_added', args.added_next_to)
         figures['added'] = {'cold_alone': alone, 'cold_added': added, 'ratio': added / alone}
