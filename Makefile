@@ -78,7 +78,7 @@ FLOOR_PYTHON ?= $(call find_python,python3.11,3.11)
 test-floor: deps
 	@$(MAKE) --no-print-directory VENV=$(ROOT)/.venv-floor PYTHON=$(FLOOR_PYTHON) REQUIREMENTS=requirements/floor.txt \
 	  CONSTRAINTS=requirements/floor-constraints.txt ANSIBLE_TEST_DIR=$(BUILD)/ansible-test-floor UNIT_ARGS="tests/unit tests/infra/sandbox -m 'not sandbox'" syntax sanity units
-	@echo "make test-floor: syntax-check, ansible-doc, sanity and units (the sandbox ones run once, on the default toolchain) passed on $$($(ROOT)/.venv-floor/bin/ansible --version | head -1)"
+	@echo "make test-floor: syntax-check, ansible-doc, sanity and units (the sandbox ones run once, on the default toolchain) passed on $$($(ROOT)/.venv-floor/bin/ansible --version | sed -n 1p)"
 
 UNIT_ARGS ?= tests/unit tests/infra
 units unit: venv collection-link deps

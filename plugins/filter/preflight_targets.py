@@ -117,8 +117,10 @@ def preflight_targets(hosts, hostvars, current, own, keys):
     for group in groups.values():
         region, endpoint_url, profile, _access_key, models = group["values"]
         count = group["count"]
-        label = ([region or "(no region)"] + (["profile %s" % profile] if profile else [])
-                 + (["endpoint %s" % endpoint_url] if endpoint_url else []) + ["%d host%s" % (count, "" if count == 1 else "s")])
+        label = [region or "(no region)"]
+        label += ["profile %s" % profile] if profile else []
+        label += ["endpoint %s" % endpoint_url] if endpoint_url else []
+        label.append("%d host%s" % (count, "" if count == 1 else "s"))
         out.append({"host": group["host"], "region": region, "endpoint_url": endpoint_url, "profile": profile, "models": models,
                     "hosts": count, "label": ", ".join(label)})
     return out

@@ -127,8 +127,8 @@ def settings_user_top(auth_method, profile, refresh_command="", export_command="
     if auth_method == "sso":
         return {"awsAuthRefresh": refresh_command or "aws sso login --profile " + shlex.quote(_text(profile))}
     if auth_method == "credential_export":
-        return {"awsCredentialExport": export_command
-                or "aws configure export-credentials --profile " + shlex.quote(_text(profile)) + " --format process"}
+        default = "aws configure export-credentials --profile " + shlex.quote(_text(profile)) + " --format process"
+        return {"awsCredentialExport": export_command or default}
     return {}
 
 
