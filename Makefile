@@ -21,12 +21,13 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export PYTHONPATH := $(ROOT)/tests/infra/emulator:$(BUILD)/collections
 
-.PHONY: test-pull help venv deps collection-link lint sanity units unit integration reliability molecule build changelog importer syntax test-floor test demo demo-down \
+.PHONY: test-e2e test-pull help venv deps collection-link lint sanity units unit integration reliability molecule build changelog importer syntax test-floor test demo demo-down \
 	bench bench-sandbox bench-emulator bench-install emulator sandbox-image test-install test-reliability clean
 
 help:
 	@echo "make demo   - Bedrock emulator + 3 sandbox workstations + setup.yml + fleet report (ENDPOINT=mantle: on Amazon Bedrock (Mantle))"
-	@echo "make test   - lint, changelog, sanity, units, the oldest-supported toolchain (make test-floor), integration, reliability (CI part), molecule, build, galaxy-importer (what CI runs)"
+	@echo "make test   - lint, changelog, sanity, units, the oldest-supported toolchain (make test-floor), integration, reliability (CI part), build, galaxy-importer (what CI runs)"
+	@echo "make test-e2e - the slow end-to-end suites, outside make test for CI time: the network (proxy, CA, mTLS) and ansible-pull tests, molecule (default and mantle)"
 
 $(VENV)/.stamp: $(REQUIREMENTS) $(CONSTRAINTS)
 	@[ -n "$(PYTHON)" ] || { echo "make venv: no Python for $(REQUIREMENTS); set PYTHON=/path/to/python3.x" >&2; exit 1; }
@@ -84,13 +85,22 @@ UNIT_ARGS ?= tests/unit tests/infra
 units unit: venv collection-link deps
 	$(BIN)/pytest -q -rs $(UNIT_ARGS)
 
-# Against the emulator and sandbox workstations (needs root and the npm registry).
+# Against the emulator and sandbox workstations (needs root and the npm registry). The two slowest files
+# run in make test-e2e instead, so that make test stays well inside CI's time.
+E2E_FILES := tests/integration/test_network_e2e.py tests/integration/test_pull_mode.py
 integration: venv collection-link deps
-	$(BIN)/pytest -q -rs tests/integration
+	$(BIN)/pytest -q -rs tests/integration $(addprefix --ignore=,$(E2E_FILES))
 
-# ansible-pull end to end on one sandbox workstation alone (docs/ansible-pull.md; part of make integration).
+# ansible-pull end to end on one sandbox workstation alone (docs/ansible-pull.md; part of make test-e2e).
 test-pull: venv collection-link deps
 	$(BIN)/pytest -q -rs tests/integration/test_pull_mode.py
+
+# The slow end-to-end suites, outside make test (CI's time): network (proxy, CA, mTLS), ansible-pull, and
+# molecule's default and mantle scenarios. Run them before a release and after changing what they cover.
+test-e2e: venv collection-link deps
+	$(BIN)/pytest -q -rs $(E2E_FILES)
+	@$(MAKE) --no-print-directory molecule
+	$(BIN)/molecule test -s mantle
 
 # The reliability suite's CI part: bad input, Bedrock faults, user data, secrets (one workstation
 # each). The tests marked `reliability` (hypothesis generation, three-workstation host faults) run in
@@ -133,10 +143,9 @@ test: venv deps collection-link
 	@$(MAKE) --no-print-directory test-floor
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory reliability
-	@$(MAKE) --no-print-directory molecule
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory importer
-	@echo "make test: lint, changelog, sanity, units, oldest-supported toolchain, integration, reliability, molecule, build and galaxy-importer passed"
+	@echo "make test: lint, changelog, sanity, units, oldest-supported toolchain, integration, reliability, build and galaxy-importer passed (the slow end-to-end suites: make test-e2e)"
 
 DEMO := $(BUILD)/demo
 # make demo ENDPOINT=mantle: the same fleet on Amazon Bedrock (Mantle) (tests/mantle.yml over tests/group_vars).
