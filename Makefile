@@ -82,23 +82,25 @@ test-floor: deps
 	@echo "make test-floor: syntax-check, ansible-doc, sanity and units (the sandbox ones run once, on the default toolchain) passed on $$($(ROOT)/.venv-floor/bin/ansible --version | sed -n 1p)"
 
 UNIT_ARGS ?= tests/unit tests/infra
+# Every suite prints its slowest tests, so that each CI log shows where make test's time goes.
+DURATIONS := --durations=25
 units unit: venv collection-link deps
-	$(BIN)/pytest -q -rs $(UNIT_ARGS)
+	$(BIN)/pytest -q -rs $(DURATIONS) $(UNIT_ARGS)
 
 # Against the emulator and sandbox workstations (needs root and the npm registry). The two slowest files
 # run in make test-e2e instead, so that make test stays well inside CI's time.
 E2E_FILES := tests/integration/test_network_e2e.py tests/integration/test_pull_mode.py
 integration: venv collection-link deps
-	$(BIN)/pytest -q -rs tests/integration $(addprefix --ignore=,$(E2E_FILES))
+	$(BIN)/pytest -q -rs $(DURATIONS) tests/integration $(addprefix --ignore=,$(E2E_FILES))
 
 # ansible-pull end to end on one sandbox workstation alone (docs/ansible-pull.md; part of make test-e2e).
 test-pull: venv collection-link deps
-	$(BIN)/pytest -q -rs tests/integration/test_pull_mode.py
+	$(BIN)/pytest -q -rs $(DURATIONS) tests/integration/test_pull_mode.py
 
 # The slow end-to-end suites, outside make test (CI's time): network (proxy, CA, mTLS), ansible-pull, and
 # molecule's default and mantle scenarios. Run them before a release and after changing what they cover.
 test-e2e: venv collection-link deps
-	$(BIN)/pytest -q -rs $(E2E_FILES)
+	$(BIN)/pytest -q -rs $(DURATIONS) $(E2E_FILES)
 	@$(MAKE) --no-print-directory molecule
 	$(BIN)/molecule test -s mantle
 
@@ -106,7 +108,7 @@ test-e2e: venv collection-link deps
 # each). The tests marked `reliability` (hypothesis generation, three-workstation host faults) run in
 # make test-reliability only (docs/reliability.md).
 reliability: venv collection-link deps
-	$(BIN)/pytest -q -rs tests/reliability -m "not reliability"
+	$(BIN)/pytest -q -rs $(DURATIONS) tests/reliability -m "not reliability"
 
 molecule: venv collection-link deps
 	$(BIN)/molecule test
