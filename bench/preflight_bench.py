@@ -26,9 +26,10 @@ import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-sys.path.insert(0, os.path.join(ROOT, "tests", "infra", "emulator"))
+sys.path[:0] = [os.path.join(ROOT, "tests", "infra", "emulator"), os.path.join(ROOT, "tests", "infra")]
 
 from bedrock_emulator.server import EmulatorServer  # noqa: E402  pylint: disable=wrong-import-position
+from preflight_play import preflight_play  # noqa: E402  pylint: disable=wrong-import-position
 
 BIN = os.path.dirname(sys.executable)
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
@@ -41,28 +42,9 @@ MODELS = {
 }
 PLAYBOOKS = {
     # The setup playbook's shape: a play on the workstations that includes the role once.
-    "fleet": """
-- name: Preflight only
-  hosts: workstations
-  gather_facts: false
-  tasks:
-    - name: Preflight
-      ansible.builtin.include_role:
-        name: claude_fleet.bedrock._preflight
-      run_once: true
-""",
+    "fleet": preflight_play(),
     # A play on the controller only; the role reads the workstations' variables.
-    "controller": """
-- name: Preflight on the controller
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: Preflight
-      ansible.builtin.include_role:
-        name: claude_fleet.bedrock._preflight
-      vars:
-        claude_fleet_preflight_hosts: "{{ groups['workstations'] }}"
-""",
+    "controller": preflight_play(controller=True),
 }
 TIMEOUT = 900
 

@@ -26,16 +26,6 @@ description:
 author:
   - claude_fleet maintainers (!UNKNOWN)
 options:
-  references:
-    description:
-      - Model ids to check. Duplicates are checked once. At least one of O(references) and O(models) is required.
-    type: list
-    elements: str
-  models:
-    description:
-      - "Named model ids, for example C({primary: anthropic.claude-sonnet-4-5, haiku: anthropic.claude-haiku-4-5})."
-      - Names appear in RV(remedies) and RV(references[].names). Empty values are ignored.
-    type: dict
   base_url:
     description:
       - Mantle base URL with its C(/anthropic) path, as in C(ANTHROPIC_BEDROCK_MANTLE_BASE_URL).
@@ -45,12 +35,6 @@ options:
     description:
       - An Amazon Bedrock API key to send instead of SigV4 (as C(AWS_BEARER_TOKEN_BEDROCK) does for Claude Code).
     type: str
-  caller_identity:
-    description:
-      - Call STS C(GetCallerIdentity) first (SigV4 only), return RV(caller_identity) and stop early when the credentials are rejected.
-      - The account id is also used in remedies.
-    type: bool
-    default: false
   timeout:
     description: Seconds each request may take.
     type: float
@@ -60,7 +44,9 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
   - claude_fleet.bedrock.retries
+  - claude_fleet.bedrock.model_references
 notes:
+  - O(caller_identity) needs SigV4 credentials (not O(bearer_token)).
   - The IAM policy the fleet needs on Mantle comes from the P(claude_fleet.bedrock.bedrock_iam_policy#filter) filter with
     O(claude_fleet.bedrock.bedrock_iam_policy#filter:endpoint=mantle).
   - O(endpoint_url) is the STS endpoint for O(caller_identity); Mantle itself is reached at O(base_url).

@@ -28,27 +28,10 @@ description:
 author:
   - claude_fleet maintainers (!UNKNOWN)
 options:
-  references:
-    description:
-      - Model references to check. Duplicates are checked once.
-      - At least one of O(references) and O(models) is required.
-    type: list
-    elements: str
-  models:
-    description:
-      - "Named model references, for example C({primary: us.anthropic.claude-sonnet-4-5-20250929-v1:0, haiku: ...})."
-      - Names appear in RV(remedies) and RV(references[].names). Empty values are ignored.
-    type: dict
   invoke:
     description:
       - Prove each usable reference with a 1-token C(InvokeModel) call on C(bedrock-runtime)
         (Anthropic messages body, C(max_tokens=1)). This costs one billed output token per reference.
-    type: bool
-    default: false
-  caller_identity:
-    description:
-      - Call STS C(GetCallerIdentity) first, return RV(caller_identity) and stop early when the credentials are rejected.
-      - The account id is also used to write exact inference-profile ARNs in remedies.
     type: bool
     default: false
   check_list_permission:
@@ -66,7 +49,9 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
   - claude_fleet.bedrock.retries
+  - claude_fleet.bedrock.model_references
 notes:
+  - With O(caller_identity=true) the account id makes the inference-profile ARNs in remedies exact.
   - Least-privilege permissions for the check are produced by the P(claude_fleet.bedrock.bedrock_iam_policy#filter) filter
     with O(claude_fleet.bedrock.bedrock_iam_policy#filter:include_check_actions=true).
 """

@@ -24,45 +24,18 @@ import subprocess
 import pytest
 import yaml
 
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
-
-from ansible_collections.claude_fleet.bedrock.plugins.filter.claude_code_paths import claude_code_paths
-from ansible_collections.claude_fleet.bedrock.plugins.filter.claude_code_update_policy import FilterModule as UpdatePolicyFilters
-from ansible_collections.claude_fleet.bedrock.plugins.filter.settings_checks import FilterModule as SettingsChecksFilters
-from ansible_collections.claude_fleet.bedrock.plugins.filter.settings_plan import FilterModule as SettingsPlanFilters
-from ansible_collections.claude_fleet.bedrock.plugins.filter.settings_values import FilterModule as SettingsValuesFilters
 from ansible_collections.claude_fleet.bedrock.plugins.module_utils import claude_paths
+from role_render import render
 # The same npm install and cache as the emulator's real-CLI tests.
 from test_claude_cli import CLAUDE_CLI_VERSION, claude_bin  # noqa: F401  pylint: disable=unused-import
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
-LOADER = DataLoader()
 # Where a declaration may start: after "," or "{" in an object literal.
 _NAME_BEFORE = re.compile(rb'([A-Za-z_$][A-Za-z0-9_$]*)$')
 _ENV_NAME = re.compile(r'^[A-Z_][A-Z0-9_]{2,}$')
 # The CLI variables a Bedrock fleet may care about (the OpenTelemetry family is configured through its own options).
 _BEDROCK_RELATED = re.compile(r'BEDROCK|MANTLE|^AWS_|_AWS_|^ANTHROPIC_(DEFAULT_|MODEL$|SMALL_FAST|CUSTOM_HEADERS)|PROMPT_CACHING|'
                               r'MAX_OUTPUT_TOKENS|THINKING_TOKENS|CERT_STORE|ENV_SCRUB|^CLAUDE_CODE_USE_|^CLAUDE_CODE_SKIP_')
-
-
-def _role_vars(role):
-    out = {}
-    for part in ('defaults', 'vars'):
-        out.update(LOADER.load_from_file(os.path.join(REPO, 'roles', role, part, 'main.yml'), trusted_as_template=True))
-    return out
-
-
-def render(role, expression, **variables):
-    values = _role_vars(role)
-    values.update(variables)
-    templar = Templar(loader=LOADER, variables=values)
-    templar.environment.filters['claude_fleet.bedrock.claude_code_paths'] = claude_code_paths
-    filters = {**SettingsValuesFilters().filters(), **SettingsChecksFilters().filters(), **SettingsPlanFilters().filters(),
-               **UpdatePolicyFilters().filters()}
-    for name, function in filters.items():
-        templar.environment.filters['claude_fleet.bedrock.' + name] = function
-    return templar.template(trust_as_template('{{ %s }}' % expression))
 
 
 @pytest.fixture(scope='module')

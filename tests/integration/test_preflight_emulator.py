@@ -17,6 +17,7 @@ import urllib.request
 import pytest
 
 from bedrock_emulator.scenario import load_scenario
+from preflight_play import preflight_play
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.dirname(sys.executable)
@@ -38,24 +39,7 @@ SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # the emulator's docume
 MODELS = {"primary": f"us.{SONNET}", "sonnet": f"us.{SONNET}", "haiku": f"us.{HAIKU}"}
 TIMEOUT = 300
 
-PLAYBOOK = """
-- name: Preflight only
-  hosts: workstations
-  gather_facts: false
-  tasks:
-    - name: Preflight
-      ansible.builtin.include_role:
-        name: claude_fleet.bedrock._preflight
-      run_once: true
-    - name: Save the preflight result
-      ansible.builtin.copy:
-        content: "{{ preflight_result | to_json }}"
-        dest: "{{ result_file }}"
-        mode: "0600"
-      run_once: true
-      delegate_to: localhost
-      check_mode: false
-"""
+PLAYBOOK = preflight_play(save_result=True)
 
 
 def ansible_env():
@@ -361,24 +345,8 @@ def test_missing_region_and_models_become_remedies(tmp_path, emulator):
     assert result["remedies"] == ["The Bedrock check could not run: No model reference to check: references and models are empty."]
 
 
-CONTROLLER_PLAYBOOK = """
-- name: Preflight on the controller only
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: Preflight
-      ansible.builtin.include_role:
-        name: claude_fleet.bedrock._preflight
-      vars:
-        claude_fleet_preflight_hosts: "{{ groups['workstations'] }}"
-        claude_fleet_preflight_retry_delay: 0.05
-        claude_fleet_preflight_fail: false
-    - name: Save the preflight result
-      ansible.builtin.copy:
-        content: "{{ preflight_result | to_json }}"
-        dest: "{{ result_file }}"
-        mode: "0600"
-"""
+CONTROLLER_PLAYBOOK = preflight_play(controller=True, save_result=True,
+                                     role_vars={"claude_fleet_preflight_retry_delay": 0.05, "claude_fleet_preflight_fail": False})
 
 
 def test_controller_play_groups_the_workstations(tmp_path, emulator):

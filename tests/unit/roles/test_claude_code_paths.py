@@ -9,41 +9,18 @@ collection's filters loaded, over the facts of a Debian, a RHEL and a macOS host
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
 
 from ansible_collections.claude_fleet.bedrock.plugins.filter.claude_code_paths import FilterModule, claude_code_paths
-
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
-LOADER = DataLoader()
+from role_render import render
 
 # The facts that decide (as gathered on each OS; only "system" matters).
 DEBIAN = {'system': 'Linux', 'os_family': 'Debian', 'distribution': 'Debian', 'architecture': 'x86_64'}
 RHEL = {'system': 'Linux', 'os_family': 'RedHat', 'distribution': 'RedHat', 'architecture': 'x86_64'}
 DARWIN = {'system': 'Darwin', 'os_family': 'Darwin', 'distribution': 'MacOSX', 'architecture': 'arm64'}
 MAC_DIR = '/Library/Application Support/ClaudeCode'
-
-
-def _role_vars(role):
-    out = {}
-    for part in ('defaults', 'vars'):
-        out.update(LOADER.load_from_file(os.path.join(REPO, 'roles', role, part, 'main.yml'), trusted_as_template=True))
-    return out
-
-
-def render(role, expression, **variables):
-    values = _role_vars(role)
-    values.update(variables)
-    templar = Templar(loader=LOADER, variables=values)
-    # The collection's filter by its FQCN, as a play resolves it (Ansible's collection finder cannot be
-    # installed once other tests imported the collection as a plain package).
-    templar.environment.filters['claude_fleet.bedrock.claude_code_paths'] = claude_code_paths
-    return templar.template(trust_as_template('{{ %s }}' % expression))
 
 
 @pytest.mark.parametrize('facts, managed_dir, group', [
