@@ -458,8 +458,9 @@ def _write(path, content, mode=0o644, uid=0, gid=0):
 
 def _prepare_root(cfg):
     merged = cfg["merged"]
-    _mount("-t", "overlay", "overlay", "-o",
-           "lowerdir=%s,upperdir=%s,workdir=%s" % (cfg["image"], cfg["upper"], cfg["work"]), merged)
+    # A seeded workstation stacks the seed's files (a snapshot of its upper dir) over the image.
+    lower = "%s:%s" % (cfg["seed"], cfg["image"]) if cfg.get("seed") else cfg["image"]
+    _mount("-t", "overlay", "overlay", "-o", "lowerdir=%s,upperdir=%s,workdir=%s" % (lower, cfg["upper"], cfg["work"]), merged)
     _mount("-t", "proc", "-o", "nosuid,nodev,noexec", "proc", os.path.join(merged, "proc"))
     _mount("-t", "sysfs", "-o", "ro,nosuid,nodev,noexec", "sysfs", os.path.join(merged, "sys"))
     dev = os.path.join(merged, "dev")
@@ -612,7 +613,7 @@ def spawn_workstation(state, ws):
         os.makedirs(os.path.join(wdir, sub), exist_ok=True)
     os.chmod(os.path.join(wdir, "upper"), 0o755)
     cfg = {
-        "fleet": state["name"], "name": ws["name"], "ip": ws["ip"], "image": ws["image"], "dir": wdir,
+        "fleet": state["name"], "name": ws["name"], "ip": ws["ip"], "image": ws["image"], "seed": state.get("seed_layer"), "dir": wdir,
         "upper": os.path.join(wdir, "upper"), "work": os.path.join(wdir, "work"),
         "merged": os.path.join(wdir, "merged"), "pubkey": state["public_key"], "resolv": _read("/etc/resolv.conf"),
     }
@@ -734,9 +735,46 @@ def require_root():
             raise FleetError("required host tool %r not found (apt-get install debootstrap openssh-client util-linux)" % tool, 2)
 
 
-def cmd_up(args):
+def find_seed(spec, fleet):
+    """(state, workstation) that ``--seed-from`` names: HOST, or FLEET/HOST when the name is in several fleets."""
+    seed_fleet, _sep, host = spec.rpartition("/")
+    for part, what in ((seed_fleet, "--seed-from fleet"), (host, "--seed-from workstation")):
+        if part or what.endswith("workstation"):
+            validate_name(part, what)
+    found = [(state, ws) for state in (load_state(n) for n in ([seed_fleet] if seed_fleet else list_fleets())) if state
+             for ws in state.get("workstations", []) if ws["name"] == host]
+    if not found:
+        raise FleetError("--seed-from %s: no such workstation (see `fleet list`)" % spec, 2)
+    if len(found) > 1:
+        raise FleetError("--seed-from %s: fleets %s each have one; say FLEET/HOST" % (spec, ", ".join(s["name"] for s, _ws in found)), 2)
+    state, ws = found[0]
+    if state["name"] == fleet:
+        raise FleetError("--seed-from %s is in fleet %s, which up re-creates: seed from another fleet" % (spec, fleet), 2)
+    upper = os.path.join(_ws_dir(state["name"], host), "upper")
+    if not os.path.isdir(upper) or not os.path.isdir(ws.get("image", "")):
+        raise FleetError("--seed-from %s: its upper directory or image is gone" % spec, 2)
+    return state, ws
+
+
+def snapshot_seed(seed_state, seed_ws, fdir):
+    """Copy the seed's upper directory (its changes to the image) into the fleet: every workstation's middle layer.
+
+    A copy, not the seed's own directory: overlayfs must not see a lower layer change, and the seed
+    goes on running. Owners, modes, times, links, whiteouts and overlay xattrs are kept (cp -a as root);
+    inode numbers and change times are the copy's, the same for every workstation of the fleet.
+    """
+    layer = os.path.join(fdir, "seed")
+    os.makedirs(layer, mode=0o755)
+    run(["cp", "-a", "--one-file-system", os.path.join(_ws_dir(seed_state["name"], seed_ws["name"]), "upper") + "/.", layer])
+    return layer
+
+
+def cmd_up(args):  # pylint: disable=too-many-locals,too-many-branches,too-many-statements
     validate_name(args.name)
     releases = parse_releases(args.release)
+    seed = find_seed(args.seed_from, args.name) if args.seed_from else None
+    if seed and set(releases) != {seed[1]["release"]}:
+        raise FleetError("--seed-from %s is a %s workstation: --release must be %s" % (args.seed_from, seed[1]["release"], seed[1]["release"]), 2)
     names = None
     if args.hosts:
         names = [h.strip() for h in args.hosts.split(",") if h.strip()]
@@ -757,7 +795,9 @@ def cmd_up(args):
     started = time.monotonic()
     wanted = sorted(set(releases))
     images = {}
-    if len(wanted) > 1:
+    if seed:  # the seed's files are changes to its own image
+        images[wanted[0]] = seed[1]["image"]
+    elif len(wanted) > 1:
         errors = []
 
         def build(rel):
@@ -796,10 +836,15 @@ def cmd_up(args):
         }
         save_state(state)
     try:
+        if seed:
+            state["seeded_from"] = "%s/%s" % (seed[0]["name"], seed[1]["name"])
+            state["seed_layer"] = snapshot_seed(seed[0], seed[1], fdir)
+            save_state(state)
         for ws in state["workstations"]:
             spawn_workstation(state, ws)
         save_state(state)
-        deadline = time.monotonic() + SSH_WAIT_SECONDS
+        # Every init generates host keys at once: a large fleet on a busy machine gets longer.
+        deadline = time.monotonic() + SSH_WAIT_SECONDS + len(state["workstations"]) // 2
         results = {}
 
         def waiter(ws):
@@ -812,7 +857,7 @@ def cmd_up(args):
         failed = [ws for ws in state["workstations"] if not results[ws["name"]]]
         if failed:
             wdir = _ws_dir(args.name, failed[0]["name"])
-            why = "timed out after %ds" % SSH_WAIT_SECONDS if init_alive(args.name, failed[0]) else "its init exited"
+            why = "timed out after %ds" % (SSH_WAIT_SECONDS + len(state["workstations"]) // 2) if init_alive(args.name, failed[0]) else "its init exited"
             detail = [line for f in ("init.log", "sshd.log") for line in _read(os.path.join(wdir, f)).strip().splitlines()[-2:]]
             raise FleetError("sshd did not come up on %s (%s): %s" % (", ".join(w["name"] for w in failed), why, " | ".join(detail)))
         for inv in state["inventories"]:
@@ -965,6 +1010,9 @@ def build_parser():
     up.add_argument("--hosts", help="explicit comma list of workstation names instead of <name>-N")
     up.add_argument("--inventory", help="also write the YAML inventory here")
     up.add_argument("--base-ip", help="first loopback address (default: automatic, never shared between fleets)")
+    up.add_argument("--seed-from", metavar="[FLEET/]HOST",
+                    help="start every workstation with the files of this workstation of another fleet (a snapshot of "
+                         "its overlay upper dir under each one's own); identity (host keys, hostname, keys) stays per workstation")
     up.set_defaults(func=cmd_up)
     down = sub.add_parser("down", help="destroy a fleet: processes, mounts, files")
     down.add_argument("--name")

@@ -223,3 +223,97 @@ def test_host_mirror_discovery_reads_deb822_and_one_line_sources(tmp_path, monke
     monkeypatch.delenv("CLAUDE_FLEET_SANDBOX_MIRROR", raising=False)
     monkeypatch.delenv("CLAUDE_FLEET_SANDBOX_SECURITY_MIRROR", raising=False)
     assert sf.host_mirrors() == ("http://one.invalid/debian", "http://sec.invalid/debian-security")
+
+
+def _seed_fleet(isolated, name, hosts, release="bookworm"):
+    """A fleet's state with workstations whose upper directories and image exist (nothing runs)."""
+    image = isolated["tmp"] / "image"
+    image.mkdir(exist_ok=True)
+    fdir = isolated["state"] / name
+    fdir.mkdir(parents=True)
+    for host in hosts:
+        (fdir / host / "upper").mkdir(parents=True)
+    state = {"name": name, "workstations": [{"name": h, "ip": "127.60.0.%d" % (i + 2), "release": release, "image": str(image)}
+                                            for i, h in enumerate(hosts)]}
+    (fdir / "state.json").write_text(json.dumps(state))
+
+
+def test_up_seed_from_a_missing_workstation_is_a_one_line_error(isolated):
+    _seed_fleet(isolated, "seedf", ["seedf-1"])
+    for spec in ("ghost-1", "seedf/ghost-1", "other/seedf-1"):
+        proc = _fleet(isolated["env"], "up", "--name", "clones", "--count", "2", "--seed-from", spec)
+        _assert_one_line_error(proc, "--seed-from", spec, "no such workstation")
+    assert not (isolated["state"] / "clones").exists()
+
+
+def test_up_seed_from_a_bad_name_is_a_one_line_error(isolated):
+    proc = _fleet(isolated["env"], "up", "--name", "clones", "--seed-from", "Seed/x")
+    _assert_one_line_error(proc, "--seed-from fleet")
+    proc = _fleet(isolated["env"], "up", "--name", "clones", "--seed-from", "seed/")
+    _assert_one_line_error(proc, "--seed-from workstation")
+    _nothing_left(isolated)
+
+
+def test_up_seed_from_an_ambiguous_name_or_its_own_fleet_is_refused(isolated):
+    _seed_fleet(isolated, "one", ["ws-1"])
+    _seed_fleet(isolated, "two", ["ws-1"])
+    proc = _fleet(isolated["env"], "up", "--name", "clones", "--seed-from", "ws-1")
+    _assert_one_line_error(proc, "one, two", "FLEET/HOST")
+    # up re-creates its own fleet first, which would destroy the seed.
+    proc = _fleet(isolated["env"], "up", "--name", "one", "--seed-from", "one/ws-1")
+    _assert_one_line_error(proc, "fleet one")
+    assert json.loads((isolated["state"] / "one" / "state.json").read_text())["workstations"][0]["name"] == "ws-1"
+    assert not (isolated["state"] / "clones").exists()
+
+
+def test_up_seed_from_needs_the_seeds_release(isolated):
+    _seed_fleet(isolated, "seedf", ["seedf-1"], release="trixie")
+    proc = _fleet(isolated["env"], "up", "--name", "clones", "--seed-from", "seedf-1")
+    _assert_one_line_error(proc, "trixie workstation", "--release must be trixie")
+    assert not (isolated["state"] / "clones").exists()
+
+
+def test_up_seed_from_a_workstation_whose_files_are_gone_is_refused(isolated):
+    _seed_fleet(isolated, "seedf", ["seedf-1"])
+    shutil.rmtree(isolated["state"] / "seedf" / "seedf-1" / "upper")
+    proc = _fleet(isolated["env"], "up", "--name", "clones", "--seed-from", "seedf/seedf-1")
+    _assert_one_line_error(proc, "is gone")
+    assert not (isolated["state"] / "clones").exists()
+
+
+def test_a_seeded_workstation_mounts_the_seed_layer_between_its_upper_dir_and_the_image(monkeypatch):
+    mounts = []
+
+    class Mounted(Exception):
+        """Stops _prepare_root after its first mount (the root overlay)."""
+
+    def first_mount(*args):
+        mounts.append(args)
+        raise Mounted()
+    monkeypatch.setattr(sf, "_mount", first_mount)
+    cfg = {"image": "/img", "upper": "/ws/upper", "work": "/ws/work", "merged": "/ws/merged"}
+    for seed, lower in ((None, "lowerdir=/img,"), ("/fleet/seed", "lowerdir=/fleet/seed:/img,")):
+        with pytest.raises(Mounted):
+            sf._prepare_root(dict(cfg, seed=seed))  # pylint: disable=protected-access
+        assert mounts[-1][:4] == ("-t", "overlay", "overlay", "-o") and mounts[-1][4].startswith(lower), mounts[-1]
+
+
+def test_seed_snapshot_keeps_modes_times_links_and_is_a_copy(isolated):
+    _seed_fleet(isolated, "seedf", ["seedf-1"])
+    upper = isolated["state"] / "seedf" / "seedf-1" / "upper"
+    (upper / "opt").mkdir(mode=0o750)
+    (upper / "opt" / "tool").write_text("converged\n")
+    os.chmod(upper / "opt" / "tool", 0o755)
+    os.utime(upper / "opt" / "tool", (1_000_000_000, 1_000_000_000))
+    os.symlink("opt/tool", upper / "link")
+    state = json.loads((isolated["state"] / "seedf" / "state.json").read_text())
+    target = isolated["state"] / "clones"
+    target.mkdir()
+    layer = sf.snapshot_seed(state, state["workstations"][0], str(target))
+    copied = os.stat(os.path.join(layer, "opt", "tool"))
+    assert layer == str(target / "seed")
+    assert (copied.st_mode & 0o7777, copied.st_mtime, os.stat(os.path.join(layer, "opt")).st_mode & 0o7777) == (0o755, 1_000_000_000, 0o750)
+    assert os.readlink(os.path.join(layer, "link")) == "opt/tool"
+    assert copied.st_ino != (upper / "opt" / "tool").stat().st_ino
+    (upper / "opt" / "tool").write_text("changed later\n")
+    assert open(os.path.join(layer, "opt", "tool"), encoding="utf-8").read() == "converged\n"

@@ -350,3 +350,45 @@ def test_up_after_a_crash_cleans_up_leftovers(tmp_path):
     finally:
         fleet("down", "--name", name, check=False)
     assert fleet_footprint(name) == {"pids": [], "mounts": [], "dir": False}
+
+
+def test_seeded_fleet_starts_with_the_seeds_files_and_its_own_identity(tmp_path):
+    ensure_image("bookworm")
+    seed_name, clones_name = PREFIX + "f", PREFIX + "g"
+    try:
+        fleet("up", "--name", seed_name, "--count", "1")
+        seed_state = sf.load_state(seed_name)
+        seed = seed_state["workstations"][0]
+        # A new file, a file of the image removed (a whiteout) and a directory of the image replaced (opaque).
+        proc = ssh(seed_state, seed, "sudo sh -c 'echo converged > /opt/seeded && chmod 0640 /opt/seeded && rm /usr/bin/nano"
+                                     " && rm -rf /usr/share/doc/zsh && mkdir /usr/share/doc/zsh && touch /usr/share/doc/zsh/only'")
+        assert proc.returncode == 0, proc.stderr
+        inventory = str(tmp_path / "clones.yml")
+        fleet("up", "--name", clones_name, "--count", "2", "--seed-from", seed["name"], "--inventory", inventory)
+        state = sf.load_state(clones_name)
+        assert state["seeded_from"] == "%s/%s" % (seed_name, seed["name"])
+        look = ("sudo stat -c '%a %U' /opt/seeded; sudo cat /opt/seeded; ls /usr/bin/nano 2>&1; ls /usr/share/doc/zsh; hostname;"
+                " sudo cat /etc/ssh/ssh_host_ed25519_key.pub")
+        seen = {}
+        for ws in state["workstations"]:
+            proc = ssh(state, ws, look)
+            assert proc.returncode == 0, proc.stderr
+            lines = proc.stdout.splitlines()
+            assert lines[:3] == ["640 root", "converged", "ls: cannot access '/usr/bin/nano': No such file or directory"], lines
+            assert lines[3:5] == ["only", ws["name"]], lines
+            seen[ws["name"]] = lines[5]
+        seed_key = ssh(seed_state, seed, "sudo cat /etc/ssh/ssh_host_ed25519_key.pub").stdout.strip()
+        assert len(set(seen.values()) | {seed_key}) == 3
+        # Each clone's changes are its own; the seed's later changes reach no clone.
+        first, second = state["workstations"]
+        assert ssh(state, first, "sudo sh -c 'echo mine > /opt/seeded'").returncode == 0
+        assert ssh(seed_state, seed, "sudo sh -c 'echo later > /opt/seeded'").returncode == 0
+        assert ssh(state, second, "sudo cat /opt/seeded").stdout == "converged\n"
+        assert ssh(state, first, "sudo cat /opt/seeded").stdout == "mine\n"
+        proc = ansible(inventory, "all", "-m", "ansible.builtin.ping", "-b")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    finally:
+        fleet("down", "--name", clones_name, check=False)
+        fleet("down", "--name", seed_name, check=False)
+    for name in (clones_name, seed_name):
+        assert fleet_footprint(name) == {"pids": [], "mounts": [], "dir": False}
