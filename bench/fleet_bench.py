@@ -2,22 +2,37 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark setup.yml on sandbox fleets: ping, no-op, model change and the peer baseline per fleet size.
 
-Run as root:  python bench/fleet_bench.py [--counts 1,10,30] [--rounds 3]
+Run as root:  python bench/fleet_bench.py [--counts 1,10,30,100] [--rounds 3] [--cold-rounds 2]
 
-One sandbox fleet of max(--counts) workstations is converged once; each measured size is an inventory
-of its first N hosts. Every round measures, for each size (the order rotates between rounds, so load
-changes hit all figures alike):
+One sandbox fleet of max(--counts) workstations is brought up converged; each measured size is an
+inventory of its first N hosts. Every round measures, for each size (the order rotates between rounds,
+so load changes hit all figures alike):
   - `ansible -m ansible.builtin.ping` (the floor: Ansible's start-up and one module call per host);
   - the setup.yml no-op (fast path);
-  - the model-change run (a new claude_fleet_bedrock_model for those N hosts, applied on the fast path);
+  - the model-change run (each of those N hosts gets the other claude_fleet_bedrock_model, applied on
+    the fast path);
   - the peer baseline: the no-op re-run of bench/peer/guide.yml, the guide's steps as a plain playbook.
-Then, once: the cold converge of one workstation alone, and of one added workstation next to
---added-next-to converged ones (the fleet's first hosts).
+Then --cold-rounds rounds of the cold converge of one workstation alone and of one added workstation
+next to --added-next-to converged ones (the fleet's first hosts): fresh workstations each round, the
+order alternating, medians printed. Each cold run must change its new host and nothing else, with no
+failed or unreachable host.
+
+Seeding (the default; --no-seed converges every workstation for real, about 130 s of CPU each here):
+one workstation is converged for real (setup.yml, then the peer's first converge), and the fleet is
+its clones: `tests/infra/sandbox/fleet up --seed-from` stacks a snapshot of the seed's overlay upper
+dir under each clone's own (the clones keep their own host keys, hostname and machine-id). A clone's
+large binaries then have the snapshot's inode and change time, which the converge stamp probes, so
+bench/seed_stamp.yml records each clone's inherited stamp again with the collection's converge_stamp
+module (the seed's fingerprint, paths, pins and facts; the clone's own probes, with the stamp's key),
+as setup.yml's record step would. The clones are proven real before anything is measured: the first
+setup.yml no-op over the whole fleet must report every host on the fast path with changed=0 (else the
+bench stops), and every model-change run must change every host it covers (else it is reported).
 
 Each run records the controller's peak memory (PSS summed over the ansible process tree, sampled)
 and, for setup.yml, the wall time of each play and task (bench/callback_plugins/bench_phases.py):
 the per-phase breakdown printed is the median over the rounds. The smoke test is off (it measures
-Bedrock, not the collection). Prints tables and writes bench/results/fleet.json.
+Bedrock, not the collection). Prints tables and writes bench/results/fleet.json; exits 1 when a check
+above failed.
 """
 from __future__ import annotations
 
@@ -41,6 +56,7 @@ BIN = os.path.dirname(sys.executable)
 FLEET = os.path.join(ROOT, 'tests', 'infra', 'sandbox', 'fleet')
 SETUP = os.path.join(ROOT, 'playbooks', 'setup.yml')
 PEER = os.path.join(ROOT, 'bench', 'peer', 'guide.yml')
+SEED_STAMP = os.path.join(ROOT, 'bench', 'seed_stamp.yml')
 # Current ids (the preflight stops on LEGACY ones): the test fleet's default, and the model the change run pins.
 MODELS = ('us.anthropic.claude-sonnet-5-5', 'us.anthropic.claude-opus-5-5')
 RECAP = re.compile(r'^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
@@ -163,12 +179,36 @@ def set_model(host_vars: str, hosts, model: str) -> None:
             yaml.safe_dump({'claude_fleet_bedrock_model': model}, handle)
 
 
-def fleet_up(name: str, count: int, release: str, work: str, env: dict) -> tuple[dict, dict]:
+def fleet_up(name: str, count: int, release: str, work: str, env: dict,  # pylint: disable=too-many-arguments,too-many-positional-arguments
+             seed_from: str | None = None) -> tuple[dict, dict]:
     path = os.path.join(work, name + '.yml')
-    run([FLEET, 'up', '--name', name, '--release', release, '--count', str(count), '--inventory', path], env)
+    argv = [FLEET, 'up', '--name', name, '--release', release, '--count', str(count), '--inventory', path]
+    run(argv + (['--seed-from', seed_from] if seed_from else []), env)
     with open(path, encoding='utf-8') as handle:
         group = yaml.safe_load(handle)['all']['children']['workstations']
     return group['hosts'], group.get('vars') or {}
+
+
+def fleet_down(name: str) -> None:
+    subprocess.run([FLEET, 'down', '--name', name], capture_output=True, timeout=600, check=False)
+
+
+def flip_models(host_vars: str, hosts, model: dict) -> None:
+    """Give each host the other model (every host of the run has a change to apply)."""
+    for host in hosts:
+        model[host] = 1 - model.get(host, 0)
+        set_model(host_vars, [host], MODELS[model[host]])
+
+
+def cold_problems(kind: str, result: dict, new: list, converged: list, fast: int) -> list:
+    """What makes a cold run not a measurement: its new host unchanged, a converged host changed or off the fast path."""
+    counts, problems = changed(result['output']), []
+    problems += ['%s: %s failed or unreachable' % (kind, h) for h in failed(result['output'])]
+    problems += ['%s: the new host %s reported changed=%s' % (kind, h, counts.get(h)) for h in new if not counts.get(h)]
+    problems += ['%s: the converged host %s reported changed=%s' % (kind, h, counts.get(h)) for h in converged if counts.get(h) != 0]
+    if fast != len(converged):
+        problems.append('%s: %d hosts on the fast path, expected the %d converged ones' % (kind, fast, len(converged)))
+    return problems
 
 
 def median(values):
@@ -178,19 +218,27 @@ def median(values):
 def main() -> int:  # pylint: disable=too-many-locals,too-many-statements,too-many-branches
     """Bring up the fleets, measure, tear down."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--counts', default='1,10,30', help='fleet sizes measured, comma separated (default 1,10,30)')
+    parser.add_argument('--counts', default='1,10,30', help='fleet sizes measured, comma separated (default 1,10,30; up to 200)')
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--forks', type=int, default=30, help='forks = min(size, this) (default 30)')
     parser.add_argument('--release', default='bookworm')
     parser.add_argument('--no-peer', action='store_true', help='leave out the peer baseline')
+    parser.add_argument('--no-seed', action='store_true', help='converge every workstation for real instead of cloning one')
     parser.add_argument('--added-next-to', type=int, default=10,
                         help='converged hosts next to the added workstation (0: no added-workstation runs)')
+    parser.add_argument('--cold-rounds', type=int, default=2,
+                        help='rounds of the cold converge alone and added, fresh workstations each, order alternating (default 2)')
     parser.add_argument('--baseline-root', help='another checkout of the collection (for example main): its setup.yml no-op and '
                         'model change are measured too, on a fleet of its own, interleaved with these (kinds *_base)')
     parser.add_argument('--output', default=os.path.join(ROOT, 'bench', 'results', 'fleet.json'))
     args = parser.parse_args()
     counts = sorted({int(c) for c in args.counts.split(',') if c.strip()})
+    if not counts or counts[0] < 1 or args.rounds < 1 or args.cold_rounds < 0 or args.added_next_to < 0:
+        parser.error('--counts needs sizes >= 1, --rounds >= 1, --cold-rounds and --added-next-to >= 0')
+    cold_rounds = args.cold_rounds if args.added_next_to else 0
     size = max(counts + [args.added_next_to])
+    if size > 200:
+        parser.error('at most 200 workstations (the sandbox fleet\'s limit)')
     work = tempfile.mkdtemp(prefix='fleet-bench-')
     tag = 'fb%d' % (os.getpid() % 100000)
     host_vars = os.path.join(work, 'host_vars')
@@ -200,10 +248,12 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements,too-ma
     env = dict(os.environ, CLAUDE_FLEET_TEST_STATE=os.path.join(work, 'state'), ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
                PYTHONPATH=os.path.join(ROOT, 'tests', 'infra', 'emulator'),
                ANSIBLE_CALLBACK_PLUGINS=os.path.join(ROOT, 'bench', 'callback_plugins'), ANSIBLE_CALLBACKS_ENABLED='bench_phases')
-    fleets = [tag + 'm'] + ([tag + 'a', tag + 'b'] if args.added_next_to else []) + ([tag + 'z'] if args.baseline_root else [])
+    fleets: list = []  # every fleet this run created, torn down at the end whatever happens
     base = os.path.abspath(args.baseline_root) if args.baseline_root else None
     base_env = dict(env, ANSIBLE_CONFIG=os.path.join(base, 'ansible.cfg')) if base else None
-    figures: dict = {'counts': counts, 'rounds': args.rounds, 'release': args.release, 'runs': {}, 'phases': {}}
+    figures: dict = {'counts': counts, 'rounds': args.rounds, 'cold_rounds': cold_rounds, 'release': args.release,
+                     'seeded': not args.no_seed, 'runs': {}, 'phases': {}}
+    problems: list = []
 
     def playbook(inventory, hosts_count, *extra, book=SETUP):
         forks = str(max(1, min(hosts_count, args.forks)))
@@ -219,16 +269,35 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements,too-ma
         if result.get('events'):
             figures['phases'].setdefault('%s@%d' % (kind, count), []).append(breakdown(result))
 
+    def up(name, count, seed_from=None):
+        fleets.append(name)
+        return fleet_up(name, count, args.release, work, env, seed_from)
+
     try:
         run([sys.executable, os.path.join(ROOT, 'tests', 'infra', 'services', 'testbed.py'), 'up', '--state', env['CLAUDE_FLEET_TEST_STATE']], env)
-        main_hosts, group_vars = fleet_up(fleets[0], size, args.release, work, env)
+        if args.no_seed:
+            main_hosts, group_vars = up(tag + 'm', size)
+        else:
+            # One real converge (and the peer's), then the fleet as its clones with their stamps recorded again.
+            seed_hosts, seed_vars = up(tag + 's', 1)
+            set_model(host_vars, seed_hosts, MODELS[0])
+            seed_inventory = write_inventory(os.path.join(work, 'inv-seed'), seed_hosts, seed_vars, host_vars)
+            result = run(playbook(seed_inventory, 1), env)
+            seeding = {'seed': list(seed_hosts)[0], 'converge_seconds': result['seconds']}
+            if failed(result['output']) or not changed(result['output']).get(seeding['seed']):
+                sys.exit('the seed converge did not converge %s:\n%s' % (seeding['seed'], result['output'][-3000:]))
+            if not args.no_peer:
+                run(playbook(seed_inventory, 1, book=PEER), env)  # the peer's own first converge, cloned with the rest
+            started = time.time()
+            main_hosts, group_vars = up(tag + 'm', size, seed_from='%s/%s' % (tag + 's', seeding['seed']))
+            seeding['clone_up_seconds'] = time.time() - started
         names = list(main_hosts)
         set_model(host_vars, names, MODELS[0])
         inventories = {c: write_inventory(os.path.join(work, 'inv%d' % c), {h: main_hosts[h] for h in names[:c]}, group_vars, host_vars)
                        for c in counts}
         full = write_inventory(os.path.join(work, 'inv-all'), main_hosts, group_vars, host_vars)
         if base:
-            base_hosts, base_vars = fleet_up(fleets[-1], size, args.release, work, env)
+            base_hosts, base_vars = up(tag + 'z', size)
             base_names = list(base_hosts)
             set_model(host_vars, base_names, MODELS[0])
             base_inventories = {c: write_inventory(os.path.join(work, 'base%d' % c), {h: base_hosts[h] for h in base_names[:c]}, base_vars,
@@ -236,12 +305,21 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements,too-ma
             base_setup = os.path.join(base, 'playbooks', 'setup.yml')
             run(playbook(write_inventory(os.path.join(work, 'base-all'), base_hosts, base_vars, host_vars), size, book=base_setup),
                 base_env, cwd=base)
-        figures['fresh_converge'] = {'hosts': size, 'seconds': run(playbook(full, size), env)['seconds']}
-        if not args.no_peer:
-            run(playbook(full, size, book=PEER), env)  # the peer's own first converge
+        if args.no_seed:
+            figures['fresh_converge'] = {'hosts': size, 'seconds': run(playbook(full, size), env)['seconds']}
+            if not args.no_peer:
+                run(playbook(full, size, book=PEER), env)  # the peer's own first converge
+        else:
+            seeding['stamp_seconds'] = run(playbook(full, size, book=SEED_STAMP), env)['seconds']
+            result = run(playbook(full, size), env)
+            proof = {'hosts': size, 'fast_path_hosts': fast_path_hosts(report), 'seconds': result['seconds'],
+                     'changed': sorted({c for h, c in changed(result['output']).items() if h in main_hosts}), 'failed': failed(result['output'])}
+            seeding['first_noop'] = proof
+            figures['seeding'] = seeding
+            if proof['fast_path_hosts'] != size or proof['changed'] != [0] or proof['failed']:
+                sys.exit('seeding failed: the first no-op over the %d clones: %d on the fast path, changed %s, failed %s'
+                         % (size, proof['fast_path_hosts'], proof['changed'], proof['failed']))
         model = {h: 0 for h in names}
-        if base:
-            model.update({h: 0 for h in base_names})
         for round_index in range(args.rounds):
             order = counts[round_index % len(counts):] + counts[:round_index % len(counts)]
             for count in order:
@@ -250,37 +328,45 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements,too-ma
                         'workstations', '-m', 'ansible.builtin.ping']
                 record('ping', count, run(ping, env))
                 result = run(playbook(inventory, count), env, phases)
-                result_fast = fast_path_hosts(report)
                 record('noop', count, result)
-                figures.setdefault('noop_fast_path_hosts', {}).setdefault(str(count), result_fast)
-                subset = names[:count]
-                new = 1 - model[subset[0]]
-                set_model(host_vars, subset, MODELS[new])
-                model.update({h: new for h in subset})
+                figures.setdefault('noop_fast_path_hosts', {}).setdefault(str(count), []).append(fast_path_hosts(report))
+                flip_models(host_vars, names[:count], model)
                 result = run(playbook(inventory, count), env, phases)
                 record('model_change', count, result)
-                figures.setdefault('model_change_fast_path_hosts', {}).setdefault(str(count), fast_path_hosts(report))
+                fast = fast_path_hosts(report)
+                figures.setdefault('model_change_fast_path_hosts', {}).setdefault(str(count), []).append(fast)
+                unchanged = sorted(h for h in names[:count] if not changed(result['output']).get(h))
+                if unchanged or fast != count:
+                    problems.append('model change at %d: %d on the fast path; not changed: %s' % (count, fast, ', '.join(unchanged) or 'none'))
                 if not args.no_peer:
                     record('peer', count, run(playbook(inventory, count, book=PEER), env, phases))
                 if base:
                     record('noop_base', count, run(playbook(base_inventories[count], count, book=base_setup), base_env, phases, cwd=base))
-                    subset = base_names[:count]
-                    new = 1 - model[subset[0]] if subset[0] in model else 1
-                    set_model(host_vars, subset, MODELS[new])
-                    model.update({h: new for h in subset})
+                    flip_models(host_vars, base_names[:count], model)
                     record('model_change_base', count, run(playbook(base_inventories[count], count, book=base_setup), base_env, phases, cwd=base))
-        if args.added_next_to:
-            alone_hosts, _vars = fleet_up(fleets[2], 1, args.release, work, env)
-            added_hosts, _vars = fleet_up(fleets[1], 1, args.release, work, env)
+        converged = names[:args.added_next_to]
+        for cold_index in range(cold_rounds):
+            alone_hosts, _vars = up('%sb%d' % (tag, cold_index), 1)
+            added_hosts, _vars = up('%sa%d' % (tag, cold_index), 1)
             set_model(host_vars, list(alone_hosts) + list(added_hosts), MODELS[0])
-            alone = write_inventory(os.path.join(work, 'inv-alone'), alone_hosts, group_vars, host_vars)
-            next_to = dict({h: main_hosts[h] for h in names[:args.added_next_to]}, **added_hosts)
-            beside = write_inventory(os.path.join(work, 'inv-added'), next_to, group_vars, host_vars)
-            record('cold_alone', 1, run(playbook(alone, 1), env, phases))
-            record('cold_added', args.added_next_to, run(playbook(beside, len(next_to)), env, phases))
+            alone = write_inventory(os.path.join(work, 'inv-alone%d' % cold_index), alone_hosts, group_vars, host_vars)
+            next_to = dict({h: main_hosts[h] for h in converged}, **added_hosts)
+            beside = write_inventory(os.path.join(work, 'inv-added%d' % cold_index), next_to, group_vars, host_vars)
+            for kind in ('cold_alone', 'cold_added') if cold_index % 2 == 0 else ('cold_added', 'cold_alone'):
+                if kind == 'cold_alone':
+                    result = run(playbook(alone, 1), env, phases)
+                    problems += cold_problems(kind, result, list(alone_hosts), [], fast_path_hosts(report))
+                    record(kind, 1, result)
+                else:
+                    result = run(playbook(beside, len(next_to)), env, phases)
+                    problems += cold_problems(kind, result, list(added_hosts), converged, fast_path_hosts(report))
+                    record(kind, args.added_next_to, result)
+            for name in fleets[-2:]:
+                fleet_down(name)
+            del fleets[-2:]
     finally:
         for name in reversed(fleets):
-            subprocess.run([FLEET, 'down', '--name', name], capture_output=True, timeout=600, check=False)
+            fleet_down(name)
         subprocess.run([sys.executable, os.path.join(ROOT, 'tests', 'infra', 'services', 'testbed.py'), 'down', '--state', env['CLAUDE_FLEET_TEST_STATE']],
                        capture_output=True, timeout=60, check=False)
 
@@ -290,19 +376,27 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements,too-ma
     figures.update(measured=datetime.datetime.now(datetime.timezone.utc).isoformat(), load=os.getloadavg())
     print('sandbox fleets (%s), %d interleaved rounds, forks min(size, %d), smoke off, load %.1f; medians'
           % (args.release, args.rounds, args.forks, os.getloadavg()[0]))
-    print('  fresh converge of %d: %.1f s' % (size, figures['fresh_converge']['seconds']))
-    print('  %5s %8s %8s %8s %8s | %7s %7s %7s | %9s %9s' % ('hosts', 'ping', 'no-op', 'model', 'peer', 'noop/p', 'model/n', 'peer/n',
-                                                             'noop MB', 'peer MB'))
+    if args.no_seed:
+        print('  fresh converge of %d: %.1f s' % (size, figures['fresh_converge']['seconds']))
+    else:
+        seeding, proof = figures['seeding'], figures['seeding']['first_noop']
+        print('  seeded: converge of %s %.1f s; %d clones up in %.1f s, their stamps recorded in %.1f s; first no-op over them %.1f s: '
+              '%d of %d on the fast path, changed %s'
+              % (seeding['seed'], seeding['converge_seconds'], size, seeding['clone_up_seconds'], seeding['stamp_seconds'],
+                 proof['seconds'], proof['fast_path_hosts'], size, proof['changed']))
+    print('  %5s %8s %8s %8s %8s | %7s %7s %7s | %9s %9s %9s' % ('hosts', 'ping', 'no-op', 'model', 'peer', 'noop/p', 'model/n', 'peer/n',
+                                                                 'ping MB', 'noop MB', 'peer MB'))
     summary = {}
     for count in counts:
         row = {k: med(k, count) for k in KINDS}
         row.update(noop_to_ping=row['noop'] / row['ping'], model_change_to_noop=row['model_change'] / row['noop'],
-                   peer_to_noop=row['peer'] / row['noop'], noop_peak_mb=med('noop', count, 'peak_pss') / 2 ** 20,
-                   peer_peak_mb=med('peer', count, 'peak_pss') / 2 ** 20)
+                   peer_to_noop=row['peer'] / row['noop'], ping_peak_mb=med('ping', count, 'peak_pss') / 2 ** 20,
+                   noop_peak_mb=med('noop', count, 'peak_pss') / 2 ** 20, peer_peak_mb=med('peer', count, 'peak_pss') / 2 ** 20,
+                   noop_max_peak_mb=max(r['peak_pss'] for r in figures['runs']['noop@%d' % count]) / 2 ** 20)
         summary[str(count)] = row
-        print('  %5d %7.2fs %7.2fs %7.2fs %7.2fs | %6.2fx %6.2fx %6.2fx | %9.0f %9.0f'
+        print('  %5d %7.2fs %7.2fs %7.2fs %7.2fs | %6.2fx %6.2fx %6.2fx | %9.0f %9.0f %9.0f'
               % (count, row['ping'], row['noop'], row['model_change'], row['peer'], row['noop_to_ping'],
-                 row['model_change_to_noop'], row['peer_to_noop'], row['noop_peak_mb'], row['peer_peak_mb']))
+                 row['model_change_to_noop'], row['peer_to_noop'], row['ping_peak_mb'], row['noop_peak_mb'], row['peer_peak_mb']))
     figures['summary'] = summary
     if base:
         for count in counts:
@@ -318,11 +412,14 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements,too-ma
     for kind, hosts in sorted(broken.items()):
         if hosts:
             print('  WARNING: %s had unreachable or failed hosts %s: its figure does not measure the collection' % (kind, ', '.join(hosts)))
-    if args.added_next_to:
-        alone, added = med('cold_alone', 1), med('cold_added', args.added_next_to)
-        figures['added'] = {'cold_alone': alone, 'cold_added': added, 'ratio': added / alone}
-        print('  cold converge of one workstation alone %.1f s; added next to %d converged ones %.1f s = %.2fx (target <= 1.10x)'
-              % (alone, args.added_next_to, added, added / alone))
+    if cold_rounds:
+        alone_runs = [r['seconds'] for r in figures['runs']['cold_alone@1']]
+        added_runs = [r['seconds'] for r in figures['runs']['cold_added@%d' % args.added_next_to]]
+        alone, added = median(alone_runs), median(added_runs)
+        figures['added'] = {'cold_alone': alone, 'cold_added': added, 'ratio': added / alone, 'alone_runs': alone_runs, 'added_runs': added_runs}
+        print('  cold converge of one workstation alone %.1f s (%s); added next to %d converged ones %.1f s (%s) = %.2fx (target <= 1.10x); '
+              '%d rounds, order alternating' % (alone, ', '.join('%.1f' % x for x in alone_runs), args.added_next_to, added,
+                                                ', '.join('%.1f' % x for x in added_runs), added / alone, cold_rounds))
     for key in sorted(figures['phases']):
         samples = figures['phases'][key]
         print('  phases of %s (median of %d):' % (key, len(samples)))
@@ -331,10 +428,13 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements,too-ma
         tasks = {t: median([s['tasks'].get(t, 0.0) for s in samples]) for t in samples[0]['tasks']}
         for label, seconds in sorted(tasks.items(), key=lambda kv: -kv[1])[:8]:
             print('      %7.2fs  %s' % (seconds, label))
+    figures['problems'] = problems
+    for problem in problems:
+        print('  CHECK FAILED: %s' % problem)
     os.makedirs(os.path.dirname(args.output), exist_ok=True)
     with open(args.output, 'w', encoding='utf-8') as handle:
         json.dump(figures, handle, indent=2)
-    return 0
+    return 1 if problems else 0
 
 
 if __name__ == '__main__':
