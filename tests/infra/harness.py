@@ -166,6 +166,32 @@ class Fleet:
         assert rc == 0, "%s:%s: %s" % (host, path, err)
         return out
 
+    def overwrite_in_place(self, host, path, data):
+        """Write DATA (bytes) over the start of the file PATH resolves to, keeping its inode, size and
+        modification time (only the change time moves); returns (resolved path, the bytes it replaced)."""
+        script = ('f=$(readlink -f %s) && m=$(stat -c %%y "$f") && s=$(stat -c %%s "$f") && test "$s" -ge %d && '
+                  'old=$(head -c %d "$f" | od -An -v -tx1 | tr -d " \\n") && '
+                  'dd of="$f" bs=1 seek=0 conv=notrunc status=none && touch -d "$m" "$f" && '
+                  'test "$(stat -c %%y "$f")" = "$m" && test "$(stat -c %%s "$f")" = "$s" && echo "$f $old"'
+                  % (shlex_quote(path), len(data), len(data)))
+        rc, out, err = self.root(host, script, stdin=data)
+        assert rc == 0, err
+        resolved, old = out.decode().split()
+        return resolved, bytes.fromhex(old)
+
+    def runs_version(self, host, binary):
+        """(exit status, first line of stdout) of BINARY --version as root on HOST, executed directly: a shell
+        (or execvp) would run a file the kernel refuses (ENOEXEC) as a shell script instead."""
+        code = ("import subprocess, sys\n"
+                "try:\n"
+                "    proc = subprocess.run([sys.argv[1], '--version'], stdin=subprocess.DEVNULL, capture_output=True, timeout=60)\n"
+                "except OSError as exc:\n"
+                "    sys.exit('cannot execute: %s' % exc)\n"
+                "sys.stdout.buffer.write(proc.stdout)\n"
+                "sys.exit(proc.returncode)\n")
+        rc, out, _err = self.root(host, "python3 -c %s %s" % (shlex_quote(code), shlex_quote(binary)))
+        return rc, (out.decode("utf-8", "replace").splitlines() or [""])[0].strip()
+
     def playbook_argv(self, playbook=None, extra=None, verbosity=0, check=False, report_dir=None, forks=None, tags=None, args=()):
         """ansible-playbook's argv: EXTRA (a dict) in a vars file, ARGS (more command-line arguments) last."""
         self.runs += 1

@@ -224,12 +224,7 @@ def test_selected_tags_run_the_selected_role_and_write_no_stamp(fleet):
 def test_a_node_binary_corrupted_in_place_is_not_reported_converged(fleet):
     host = fleet.hosts[0]
     # Same size, same modification time: only the content (and the inode's change time) differ.
-    script = ("f=$(readlink -f /usr/local/bin/node) && m=$(stat -c %y \"$f\") && s=$(stat -c %s \"$f\") && "
-              "printf 'XXXX' | dd of=\"$f\" bs=1 seek=0 conv=notrunc status=none && touch -d \"$m\" \"$f\" && "
-              "test \"$(stat -c %y \"$f\")\" = \"$m\" && test \"$(stat -c %s \"$f\")\" = \"$s\" && echo \"$f\"")
-    rc, out, err = fleet.root(host, script)
-    assert rc == 0, err
-    node = out.decode().strip()
+    node, _head = fleet.overwrite_in_place(host, "/usr/local/bin/node", b"XXXX")
     rc, output, _recap = fleet.play(extra=SMOKE_OFF, report_dir=os.path.join(fleet.tmp, "corrupt"), verbosity=1)
     assert "/usr/local/bin/node link target content changed" in output, "the probe names the corrupted binary"
     # With its only host failed, Ansible ends the playbook before the report play: the run itself must fail
@@ -240,6 +235,30 @@ def test_a_node_binary_corrupted_in_place_is_not_reported_converged(fleet):
     assert rc == 0, err
     _output, recap = run(fleet, "repaired")
     assert recap["failed"] == 0
+
+
+def claude_runs(fleet):
+    """(exit status, the release it names) of claude --version on the workstation."""
+    rc, line = fleet.runs_version(fleet.hosts[0], "/usr/local/bin/claude")
+    return rc, (line.split() or [""])[0]
+
+
+def test_a_claude_binary_corrupted_in_place_is_not_reported_converged_and_is_repaired(fleet):
+    host = fleet.hosts[0]
+    version = stamp(fleet)["facts"]["claude_code_version"]
+    assert claude_runs(fleet) == (0, version)
+    # Same size, same modification time, same inode: only the content (and the inode's change time) differ.
+    claude, _head = fleet.overwrite_in_place(host, "/usr/local/bin/claude", b"XXXX")
+    assert claude_runs(fleet)[0] != 0, "the overwritten %s still runs" % claude
+    output, recap = run(fleet, "claude-corrupt", verbosity=1)
+    assert "/usr/local/bin/claude link target content changed" in output, "the probe names the corrupted binary"
+    row = report(fleet, "claude-corrupt")[host]
+    assert row["fast_path"] is False and recap["changed"] >= 1
+    # The roles found the CLI that does not run and installed the release again.
+    assert claude_runs(fleet) == (0, version)
+    assert row["claude_code_version"] == version
+    output, recap = run(fleet, "claude-repaired")
+    assert recap["changed"] == 0 and role_tasks_ran(output) == set(), "the repaired host is current again"
 
 
 def emulator_scenario(fleet, overrides):

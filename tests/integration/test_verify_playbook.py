@@ -96,3 +96,26 @@ def test_verify_and_the_smoke_test_name_a_users_aws_profile(fleet):
     finally:
         rc, _out, err = fleet.root(host, "sed -i '/^export AWS_PROFILE=personal$/d' /home/alice/.profile")
         assert rc == 0, err
+
+
+@pytest.mark.parametrize("binary", ["node", "claude"])
+def test_verify_names_a_binary_corrupted_in_place(fleet, binary):
+    host = fleet.hosts[0]
+    path = "/usr/local/bin/" + binary
+    assert fleet.runs_version(host, path)[0] == 0
+    # Same size, modification time and inode: what the fast path's stamp would not see without the change time.
+    resolved, head = fleet.overwrite_in_place(host, path, b"XXXX")
+    try:
+        assert fleet.runs_version(host, path)[0] != 0, "the overwritten %s still runs" % resolved
+        name = "verify-%s-corrupt" % binary
+        _rc, output, recap = fleet.play(playbook=VERIFY, report_dir=os.path.join(fleet.tmp, name))
+        assert recap[host]["changed"] == 0 and recap[host]["failed"] == 0, output[-3000:]
+        findings = report_row(fleet, name)["findings"]
+        assert findings and findings[0].startswith("%s is installed but does not run (exit " % binary), findings
+        assert "setup.yml -e claude_fleet_fast_path=false" in findings[0]
+        assert "No problem found on %s" % host not in output
+        with open(os.path.join(fleet.tmp, name, "fleet-report.md"), encoding="utf-8") as handle:
+            assert "- %s: %s is installed but does not run" % (host, binary) in handle.read()
+    finally:
+        fleet.overwrite_in_place(host, path, head)
+    assert fleet.runs_version(host, path)[0] == 0
