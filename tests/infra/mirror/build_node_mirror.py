@@ -13,7 +13,8 @@ binary, headers and docs) plus the ``npm`` package, laid out like the official
 
 Everything is cached: npm tarballs under --pack-cache, built tarballs in OUT.
 A version whose tarball and SHASUMS256.txt exist is not rebuilt. Files are
-written to a temporary name and renamed, so an interrupted build is never used.
+written to a temporary name and renamed, so an interrupted build is never used, and
+one build at a time holds OUT/.lock (parallel test workers start test beds at once).
 The registry comes from the npm client's own configuration.
 """
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import fcntl
 import hashlib
 import json
 import os
@@ -176,15 +178,19 @@ def main(argv: list[str] | None = None) -> int:
     arches = [a.strip() for a in args.arch.split(",") if a.strip()]
     os.makedirs(args.out, exist_ok=True)
     index_path = os.path.join(args.out, "index.json")
-    index = {}
-    if os.path.exists(index_path):
-        index = {entry["version"]: entry for entry in json.load(open(index_path, encoding="utf-8"))}
-    for version in versions:
-        entry = build_version(version, arches, args.npm, args.out, args.pack_cache, args.xz_level)
-        if entry["version"] in index:
-            entry["date"] = index[entry["version"]].get("date", entry["date"])
-        index[entry["version"]] = entry
-    write_atomic(index_path, json.dumps(sorted(index.values(), key=version_key, reverse=True), indent=1) + "\n")
+    # Two builds at once would each rebuild a tarball (xz output differs run to run) and could pair one's
+    # SHASUMS256.txt with the other's tarball; the second waits and then finds everything cached.
+    with open(os.path.join(args.out, ".lock"), "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        index = {}
+        if os.path.exists(index_path):
+            index = {entry["version"]: entry for entry in json.load(open(index_path, encoding="utf-8"))}
+        for version in versions:
+            entry = build_version(version, arches, args.npm, args.out, args.pack_cache, args.xz_level)
+            if entry["version"] in index:
+                entry["date"] = index[entry["version"]].get("date", entry["date"])
+            index[entry["version"]] = entry
+        write_atomic(index_path, json.dumps(sorted(index.values(), key=version_key, reverse=True), indent=1) + "\n")
     print("mirror   %s" % args.out)
     return 0
 

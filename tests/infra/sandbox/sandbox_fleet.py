@@ -588,10 +588,18 @@ def init_alive(fleet, ws):
 
 
 def wait_ssh(ip, deadline, alive=None):
-    """Wait until ip:22 sends an SSH banner; return True on success, False on timeout or when alive() fails."""
+    """Wait until ip:22 sends an SSH banner; return True on success, False on timeout or when alive() has failed
+    for a second: right after the spawn, while the init execs, its /proc entry can read as not (yet) ours
+    (a fleet up under load failed in 1.5 s with "timed out after 60s" and its init running)."""
+    dead_since = None
     while time.monotonic() < deadline:
-        if alive is not None and not alive():
-            return False
+        if alive is not None:
+            if alive():
+                dead_since = None
+            elif dead_since is None:
+                dead_since = time.monotonic()
+            elif time.monotonic() - dead_since >= 1:
+                return False
         try:
             with socket.create_connection((ip, 22), timeout=2) as sock:
                 sock.settimeout(2)
