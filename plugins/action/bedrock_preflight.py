@@ -107,7 +107,8 @@ class ActionModule(CheckedAction):
             raise AnsibleActionFail('bedrock_preflight: targets must be a list of host groups')
 
         path = os.path.join(os.path.expanduser(args.get('cache_dir') or '~/.cache/claude_fleet'), 'preflight.json')
-        key, now = preflight_cache.inputs_key(args.get('cache_inputs') or {}), time.time()
+        # The host groups are part of what decides the answer; taken from targets, templated once for both.
+        key, now = preflight_cache.inputs_key(dict(args.get('cache_inputs') or {}, targets=targets)), time.time()
         cache = preflight_cache.load(path)
         entry = preflight_cache.lookup(cache, key, max_age, now)
         if entry is not None:

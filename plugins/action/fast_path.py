@@ -3,6 +3,7 @@
 """The fast path of setup.yml in one task per host: fingerprint on the controller, one module call on the host."""
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -49,11 +50,49 @@ def _trusted(value):
     return trust_as_template(value) if isinstance(value, str) else value
 
 
+class _Shared:
+    """What the run's workers share, under a lock: the references of each template and contract templates rendered.
+
+    The workers of one task run at once; the first renders, the others wait for it and reuse what it rendered
+    instead of rendering the same templates again (2 cores, 30 workers: rendering per host was most of a no-op).
+    The file is in the run's private directory and is removed with it; it holds no secret the run did not have.
+    """
+
+    def __init__(self):
+        self._path = os.path.join(_run_dir(), 'shared.json')
+        self._lock = None
+        self.references, self.rendered, self.added = None, {}, False
+
+    def __enter__(self):
+        self._lock = os.open(self._path + '.lock', os.O_WRONLY | os.O_CREAT, 0o600)
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        try:
+            with open(self._path, encoding='utf-8') as handle:
+                data = json.load(handle)
+        except (OSError, ValueError):
+            data = {}
+        self.references = fp.References(data.get('references'))
+        self.rendered = dict(data.get('rendered') or {})
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if self.added or self.references.added:
+                tmp = '%s.%d' % (self._path, os.getpid())
+                with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 'w', encoding='utf-8') as handle:
+                    json.dump({'references': self.references.known, 'rendered': self.rendered}, handle, default=str)
+                os.replace(tmp, self._path)
+        finally:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            os.close(self._lock)
+        return False
+
+
 class ActionModule(CheckedAction):
     """state=check before the roles: fingerprint and compare (and apply pins alone); state=record after them."""
 
     NAME = 'fast_path'
-    ARGS = frozenset(('state', 'path', 'roles', 'extra', 'usable', 'reason', 'facts', 'max_age'))
+    ARGS = frozenset(('state', 'path', 'roles', 'extra', 'usable', 'reason', 'facts', 'max_age', 'group'))
 
     def _template(self, value):
         try:
@@ -75,6 +114,23 @@ class ActionModule(CheckedAction):
                 handle.write(digest)
             os.replace(tmp, memo)
             return digest
+
+    @staticmethod
+    def _contracts(roles):
+        """The play's role contracts, read once per run for all hosts (the first worker to need them writes them)."""
+        key = hashlib.sha256(json.dumps([str(r) for r in roles]).encode('utf-8')).hexdigest()
+        memo = os.path.join(_run_dir(), 'contracts-%s.json' % key)
+        try:
+            with open(memo, encoding='utf-8') as handle:
+                return [dict(c, options=set(c['options'])) for c in json.load(handle)]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        contracts = fp.play_contracts(roles)  # raises ContractError, which is never memoised
+        tmp = '%s.%d' % (memo, os.getpid())
+        with open(tmp, 'w', encoding='utf-8') as handle:
+            json.dump([dict(c, options=sorted(c['options'])) for c in contracts], handle)
+        os.replace(tmp, memo)
+        return contracts
 
     def _resolve_one(self, entry):
         """Digest of one floating input (None: it could not be resolved), memoised for the whole run."""
@@ -109,12 +165,12 @@ class ActionModule(CheckedAction):
         os.replace(tmp, memo)
         return digest
 
-    def _resolve(self, contracts):
+    def _resolve(self, contracts, task_vars, shared):
         """Digests of the contracts' floating inputs, or None when one cannot be resolved."""
         out = []
         for contract in contracts:
             for entry in contract['resolve']:
-                entry = self._template(_trusted(entry))
+                entry = self._shared_template(_trusted(entry), task_vars, shared)
                 if not isinstance(entry, dict) or 'untemplated' in entry or not entry.get('when', True) \
                         or not (entry.get('url') or entry.get('file') or entry.get('command')):
                     continue
@@ -124,13 +180,30 @@ class ActionModule(CheckedAction):
                 out.append(digest)
         return out
 
+    def _shared_template(self, value, task_vars, shared, name='__contract__', digest=False):
+        """VALUE rendered once per run for all hosts whose variables it reads are equal (raw), when that holds.
+
+        With DIGEST, only what the fingerprint takes of it is kept and returned: its digest and the paths it names
+        (a rendered variable may be a secret; the shared file never holds one)."""
+        def render():
+            out = self._template(value)
+            return {'digest': fp.raw_digest(out), 'paths': fp.controller_paths(out)} if digest else out
+        raw, _rendered, _named, same = fp.closure([name], task_vars, shared.references, own={name: value})
+        if not same:
+            return render()
+        key = ('d' if digest else 'v') + fp.raw_digest(raw)
+        if key not in shared.rendered:
+            shared.rendered[key] = render()
+            shared.added = True
+        return shared.rendered[key]
+
     def run(self, tmp=None, task_vars=None):
         result, args, task_vars = self.start(tmp, task_vars)
         state = args.get('state', 'check')
         path = args.get('path') or '/var/lib/claude_fleet/converge.json'
         host = task_vars.get('inventory_hostname')
         try:
-            contracts = fp.play_contracts(args.get('roles') or [])
+            contracts = self._contracts(args.get('roles') or [])
         except fp.ContractError as exc:
             if state == 'record':
                 raise AnsibleActionFail('fast_path: %s' % exc)
@@ -150,18 +223,25 @@ class ActionModule(CheckedAction):
         return result
 
     def _check(self, result, task_vars, path, host, contracts):
-        pins = None
-        for declared in fp.pins_declarations(contracts):
-            # Templated in the play, where the role's own variables are defined (it is one of the play's roles).
-            alone, values = self._template(_trusted(declared.get('alone', False))), self._template(_trusted(declared.get('values')))
-            if boolean(alone, strict=False) and isinstance(values, dict):
-                pins = dict(pins or {}, **{str(k): '' if v is None else str(v) for k, v in values.items()})
-        resolved = self._resolve(contracts)
-        if resolved is None:
-            return self._decision(result, usable=False, reasons=['a floating version could not be resolved on the controller'])
-        values = fp.input_values(contracts, task_vars, self._template, pins_alone=pins is not None)
+        with _Shared() as shared:
+            pins = None
+            for declared in fp.pins_declarations(contracts):
+                # Rendered in the play, where the role's own variables are defined (it is one of the play's roles).
+                alone = self._shared_template(_trusted(declared.get('alone', False)), task_vars, shared)
+                values = self._shared_template(_trusted(declared.get('values')), task_vars, shared)
+                if boolean(alone, strict=False) and isinstance(values, dict):
+                    pins = dict(pins or {}, **{str(k): '' if v is None else str(v) for k, v in values.items()})
+            resolved = self._resolve(contracts, task_vars, shared)
+            if resolved is None:
+                return self._decision(result, usable=False, reasons=['a floating version could not be resolved on the controller'])
+            # What the fingerprinted variables are made of, untemplated: rendering them all took a worker most of a
+            # second per host; only the values whose templates look beyond their variables are rendered.
+            raw, rendered, named, _same = fp.closure(fp.fingerprinted(contracts, pins_alone=pins is not None), task_vars,
+                                                     shared.references)
+            taken = {name: self._shared_template(raw[name], task_vars, shared, name, digest=True) for name in rendered}
+        values = {'raw': fp.raw_digest(raw), 'rendered': {name: part['digest'] for name, part in taken.items()}}
         inputs = fp.inputs_digest(values, {'resolved': resolved, 'extra': self._task.args.get('extra') or {}}, self._collection_digest())
-        files = fp.controller_paths(values)
+        files = fp.controller_paths([raw, named] + [part['paths'] for part in taken.values()])
         digest = fp.combine(inputs, fp.file_digests(files))
         # The record step after the roles reads these back (it digests the files again); they never appear in the output.
         memo = _memo_path(host)
@@ -183,8 +263,20 @@ class ActionModule(CheckedAction):
         for key in ('files', 'diff'):
             if key in answer:
                 result[key] = answer[key]
+        if current and self._task.args.get('group'):
+            self._join(result, str(self._task.args['group']))
         return self._decision(result, usable=True, reasons=answer.get('reasons') or [], current=current, facts=facts,
                               pins_changed=answer.get('pins_changed'))
+
+    def _join(self, result, group):
+        """Put this host in group, for this run only: the playbook's later plays leave such hosts out.
+
+        No task of its own: a task that only runs group_by costs a worker per host on every no-op."""
+        add_group = getattr(self, 'add_group', None)
+        if add_group is not None:  # ansible-core 2.21+: the strategy adds it when asked (RPC)
+            add_group(group, parent_group_names=['all'])
+        else:  # older: the strategy adds the group named in any task result
+            result.update(add_group=group, parent_groups=['all'])
 
     def _record(self, result, task_vars, path, host, contracts):
         try:

@@ -13,6 +13,9 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils.action import CheckedAction
 from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils.action import write_atomic
 
+# The fast_path action's host fact, and the group it puts current hosts in (roles/_stamp, check.yml).
+FAST_PATH_FACT = 'claude_fleet_stamp'
+FAST_PATH_GROUP = 'claude_fleet_fast_path'
 _UNREACHED = 'unreachable or failed before the end of the converge'
 
 
@@ -40,6 +43,16 @@ def assemble(hosts, facts, preflight, now=None, failures=None):
         'hosts': rows,
         'failed_hosts': [r['host'] for r in rows if r['status'] == 'failed'],
     }
+
+
+def fast_path_facts(host_facts, group_names):
+    """The report facts of a host the fast path found current and left out of the later plays (None otherwise).
+
+    The facts its last converge recorded, as the _report role's collect.yml would store them (smoke off)."""
+    stamp = (host_facts or {}).get(FAST_PATH_FACT) if isinstance(host_facts, dict) else None
+    if FAST_PATH_GROUP not in (group_names or []) or not isinstance(stamp, dict) or not stamp.get('current'):
+        return None
+    return dict(stamp.get('facts') or {}, smoke=[], smoke_enabled=False, fast_path=True, findings=[])
 
 
 def _when(preflight):
@@ -113,6 +126,8 @@ class ActionModule(CheckedAction):
             try:
                 facts[host] = hostvars[host].get('_report_host')
                 failures[host] = hostvars[host].get('settings_failure')
+                if facts[host] is None:
+                    facts[host] = fast_path_facts(hostvars[host].get('ansible_facts'), hostvars[host].get('group_names'))
             except KeyError:
                 facts[host] = None
         report = assemble(hosts, facts, args.get('preflight'), failures=failures)

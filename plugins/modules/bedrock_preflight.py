@@ -12,8 +12,8 @@ version_added: 0.1.0
 description:
   - An action plugin that runs on the controller only, used by the internal C(_preflight) role in one task.
   - When a passing preflight of the same O(cache_inputs) is younger than O(max_age) seconds, its result is reused
-    (RV(preflight.reused)) and no AWS call is made. The cache key is a digest of O(cache_inputs) (models, inference
-    profiles, regions, endpoints, credentials and the checks asked for) and of the controller's AWS environment
+    (RV(preflight.reused)) and no AWS call is made. The cache key is a digest of O(targets) (models, inference
+    profiles, regions and endpoints per host group), O(cache_inputs) (credentials and the checks asked for) and of the controller's AWS environment
     variables and credential files, so a rotated key or another profile checks again. A failed preflight is never reused.
   - Otherwise each host group in O(targets) is checked once with M(claude_fleet.bedrock.model_access_info)
     (O(endpoint=runtime)) or M(claude_fleet.bedrock.mantle_access_info) (O(endpoint=mantle)) and the outcomes are
@@ -60,7 +60,7 @@ options:
     type: bool
     default: true
   cache_inputs:
-    description: What decides the preflight's answer. Only ever digested; treat as secret (C(no_log)).
+    description: What decides the preflight's answer besides O(targets). Only ever digested; treat as secret (C(no_log)).
     type: raw
     required: true
   max_age:

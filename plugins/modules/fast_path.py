@@ -66,6 +66,12 @@ options:
         run again, to prove what no probe sees (a binary that no longer runs); V(0) for never.
     type: int
     default: 0
+  group:
+    description:
+      - With O(state=check), a group the host joins for the rest of the run when it is current (empty for none):
+        later plays can leave it out without a task per host (setup.yml's smoke play when the smoke test is off).
+    type: str
+    default: ''
   extra:
     description: Further data to fingerprint.
     type: raw

@@ -27,7 +27,9 @@ import hashlib
 import json
 import os
 
+import jinja2
 import yaml
+from jinja2 import meta, nodes
 
 CONTRACT_FILE = os.path.join('meta', 'fast_path.yml')
 SPEC_FILE = os.path.join('meta', 'argument_specs.yml')
@@ -51,9 +53,13 @@ def role_dir(name, root=COLLECTION_ROOT):
     return path if os.path.isdir(path) else None
 
 
+# libyaml's parser when PyYAML has it: the settings role's argument spec alone takes the pure-Python one ~0.3 s.
+_LOADER = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
+
+
 def _load_yaml(path):
     with open(path, encoding='utf-8') as handle:
-        return yaml.safe_load(handle) or {}
+        return yaml.load(handle, Loader=_LOADER) or {}  # a safe loader, C or Python
 
 
 def spec_options(path):
@@ -125,6 +131,130 @@ def fingerprinted(contracts, pins_alone=False):
 def input_values(contracts, variables, template, pins_alone=False):
     """The templated values of the fingerprinted variables that are defined (template: value -> value)."""
     return {name: template(variables[name]) for name in fingerprinted(contracts, pins_alone) if name in variables}
+
+
+class _AnyName(dict):
+    """Every filter and test name exists: templates are only parsed here, never run."""
+
+    def __contains__(self, key):
+        return True
+
+    def __getitem__(self, key):
+        return _never_called
+
+    def get(self, key, default=None):
+        return _never_called
+
+
+def _never_called(*_args, **_kwargs):  # pragma: no cover - parsed templates are never rendered
+    raise AssertionError('fast_path only parses templates')
+
+
+_PARSER = jinja2.Environment(extensions=['jinja2.ext.do', 'jinja2.ext.loopcontrols'])
+_PARSER.filters, _PARSER.tests = _AnyName(), _AnyName()
+# What a template may do beyond its variables' values: such templates are rendered for real (below).
+_CALLS = frozenset(('lookup', 'query', 'q', 'now'))
+_FILE_LOOKUPS = frozenset(('file', 'ansible.builtin.file'))  # their paths are digested like any other
+_IMPURE_FILTERS = frozenset(('random', 'shuffle', 'ansible.builtin.random', 'ansible.builtin.shuffle'))
+# Whole-inventory views and the facts (a fact cache changes them on every run): a template naming one is rendered.
+_RENDERED_NAMES = frozenset(('hostvars', 'vars', 'ansible_facts'))
+# Views whose raw value is not their content: a template naming one is rendered for each host.
+_PER_HOST_NAMES = frozenset(('hostvars', 'vars'))
+# Lookups whose answer is the same for every host of a run (the controller's environment).
+_RUN_LOOKUPS = frozenset(('env', 'ansible.builtin.env'))
+# Differs on every run and is never part of what a role writes.
+_CONSTANT_NAMES = frozenset(('omit',))
+
+
+def is_template(value):
+    return isinstance(value, str) and ('{{' in value or '{%' in value)
+
+
+def _is_path(value):
+    return isinstance(value, str) and value.startswith('/') and '\n' not in value and len(value) < 4096
+
+
+def template_references(text):
+    """(names, paths, rendered, shared) of one template: the variables it reads, the absolute paths it names, whether
+    it must be rendered to know its value (a lookup, the time, randomness, the facts or a whole-inventory view), and
+    whether hosts whose variables are equal render it equally within a run (not the time, randomness, a
+    whole-inventory view or a lookup other than file and env)."""
+    try:
+        ast = _PARSER.parse(text)
+        names = set(meta.find_undeclared_variables(ast))
+    except jinja2.TemplateError:
+        return [], [], True, False
+    rendered, shared = bool(names & _RENDERED_NAMES), not names & _PER_HOST_NAMES
+    for node in ast.find_all((nodes.Call, nodes.Filter)):
+        if isinstance(node, nodes.Filter):
+            if node.name in _IMPURE_FILTERS:
+                rendered, shared = True, False
+        elif isinstance(node.node, nodes.Name) and node.node.name in _CALLS:
+            first = node.args[0].value if node.args and isinstance(node.args[0], nodes.Const) else None
+            if node.node.name == 'now' or first not in _FILE_LOOKUPS:
+                rendered = True
+                shared = shared and node.node.name != 'now' and first in _RUN_LOOKUPS
+    paths = [n.value for n in ast.find_all(nodes.Const) if _is_path(n.value)]
+    return sorted(names - _CONSTANT_NAMES - set(_CALLS)), paths, rendered, shared
+
+
+def _templates_in(value, found):
+    if isinstance(value, dict):
+        for item in value.values():
+            _templates_in(item, found)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _templates_in(item, found)
+    elif is_template(value):
+        found.append(str(value))
+    return found
+
+
+class References:
+    """template_references of each template text, kept by the digest of the text (shared by a run's workers)."""
+
+    def __init__(self, known=None):
+        self.known = dict(known or {})
+        self.added = False
+
+    def of(self, text):
+        key = hashlib.sha256(text.encode('utf-8')).hexdigest()
+        if key not in self.known:
+            self.known[key] = list(template_references(text))
+            self.added = True
+        return self.known[key]
+
+
+def closure(names, variables, references, own=None):
+    """The values of NAMES and of every variable their templates read, transitively, as they are before templating.
+
+    Returns (raw, rendered, paths, shared): raw maps each variable reached to its untemplated value (absent ones are
+    left out; OWN's values come before VARIABLES'); rendered lists the variables whose value must be rendered
+    (template_references); paths are the absolute paths named in templates; shared is false when a template reached
+    renders differently per host even with equal values. Two hosts with equal raw values render equal values, so
+    the fingerprint can be taken from raw values without rendering a template: what a value is made of is digested.
+    """
+    own = own or {}
+    raw, rendered, paths, shared = {}, set(), [], True
+    stack = list(names)
+    while stack:
+        name = stack.pop()
+        if name in raw or (name not in own and name not in variables):
+            continue
+        raw[name] = own[name] if name in own else variables[name]
+        for text in _templates_in(raw[name], []):
+            read, named, render, same = references.of(text)
+            if render:
+                rendered.add(name)
+            shared = shared and same
+            stack.extend(read)
+            paths.extend(p for p in named if p not in paths)
+    return raw, sorted(rendered), paths, shared
+
+
+def raw_digest(raw):
+    """Digest of untemplated values (str() of what JSON cannot hold: a vault value digests as its plaintext)."""
+    return hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode('utf-8')).hexdigest()
 
 
 def pins_declarations(contracts):

@@ -26,7 +26,7 @@ PASSED = {'usable': True, 'remedies': [], 'failed_references': [], 'aws_calls': 
 def action(tmp_path, outcomes, check_mode=False, hostvars=None, **args):
     """The action with the access modules replaced by OUTCOMES (one per call, in order); returns (action, calls)."""
     task = mock.MagicMock(async_val=0, check_mode=check_mode, diff=False)
-    task.args = dict({'targets': TARGETS, 'cache_inputs': {'targets': TARGETS}, 'max_age': 3600,
+    task.args = dict({'targets': TARGETS, 'cache_inputs': {'checks': []}, 'max_age': 3600,
                       'cache_dir': str(tmp_path / 'cache'), 'credentials': {'access_key': 'AKIAROLE', 'secret_key': 'role-secret'},
                       'check': {'references': [], 'invoke': False, 'base_url': ''}}, **args)
     connection = mock.MagicMock()
@@ -60,6 +60,15 @@ def test_each_host_group_is_checked_once_and_a_pass_is_reused_without_a_call(tmp
     assert calls_again == [], 'a reused preflight makes no AWS call'
     assert second['preflight']['reused'] is True and second['preflight']['checked_at'] == first['checked_at']
     assert 'role-secret' not in (tmp_path / 'cache' / 'preflight.json').read_text()
+
+
+def test_another_host_group_is_checked_again(tmp_path):
+    plugin, calls, task_vars = action(tmp_path, [PASSED, PASSED])
+    assert plugin.run(task_vars=task_vars)['preflight']['reused'] is False and len(calls) == 2
+    moved = [dict(TARGETS[0], region='us-west-2'), TARGETS[1]]
+    again, calls_again, task_vars = action(tmp_path, [PASSED, PASSED], targets=moved)
+    assert again.run(task_vars=task_vars)['preflight']['reused'] is False, 'the targets are part of the cache key'
+    assert calls_again[0][1]['region'] == 'us-west-2'
 
 
 def test_a_failed_group_is_a_labelled_remedy_and_is_never_remembered(tmp_path):

@@ -75,3 +75,20 @@ def test_the_local_report_is_the_json_report_written_atomically_0640(tmp_path):
     fleet_report.write_local(str(path), dict(report, failed_hosts=['localhost']))
     assert json.loads(path.read_text(encoding='utf-8'))['failed_hosts'] == ['localhost']
     assert sorted(os.listdir(path.parent)) == ['report.json'], 'no temporary file is left'
+
+
+def test_a_host_the_fast_path_left_out_of_the_later_plays_is_reported_from_its_stamp():
+    stamp = {'usable': True, 'current': True, 'reasons': [], 'facts': {'node_version': '22.1.0', 'model': 'us.m'}}
+    facts = fleet_report.fast_path_facts({'claude_fleet_stamp': stamp}, ['workstations', 'claude_fleet_fast_path'])
+    assert facts == {'node_version': '22.1.0', 'model': 'us.m', 'smoke': [], 'smoke_enabled': False, 'fast_path': True, 'findings': []}
+    report = fleet_report.assemble(['ws1'], {'ws1': facts}, {'usable': True}, now=NOW)
+    assert [(r['host'], r['status'], r['fast_path']) for r in report['hosts']] == [('ws1', 'ok', True)]
+
+
+def test_a_host_outside_the_fast_path_group_or_not_current_has_no_stamp_report():
+    stamp = {'usable': True, 'current': True, 'reasons': [], 'facts': {'node_version': '22.1.0'}}
+    # Current, but the smoke play was to run on it (not in the group): without its own facts it failed there.
+    assert fleet_report.fast_path_facts({'claude_fleet_stamp': stamp}, ['workstations']) is None
+    assert fleet_report.fast_path_facts({'claude_fleet_stamp': dict(stamp, current=False)}, ['claude_fleet_fast_path']) is None
+    assert fleet_report.fast_path_facts({}, ['claude_fleet_fast_path']) is None
+    assert fleet_report.fast_path_facts(None, None) is None

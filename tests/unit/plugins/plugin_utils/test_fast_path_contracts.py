@@ -176,3 +176,56 @@ def test_the_record_step_takes_the_files_as_the_converge_left_them(tmp_path):
     at_record = fp.combine(inputs, fp.file_digests(paths))
     assert at_record != at_check
     assert at_record == fp.fingerprint(values, collection='c1'), 'the next run finds what the record step stored'
+
+
+@pytest.mark.parametrize('text, names, paths, rendered, shared', [
+    ("{{ a | combine(b) }}", ['a', 'b'], [], False, True),
+    ("{{ lookup('ansible.builtin.file', '/etc/corp-ca.pem') ~ c }}", ['c'], ['/etc/corp-ca.pem'], False, True),
+    ("{{ lookup('ansible.builtin.env', 'HOME') }}/.cache", [], [], True, True),
+    ("{{ lookup('ansible.builtin.pipe', 'date') }}", [], [], True, False),
+    ("{{ query('file', x) }}", ['x'], [], False, True),
+    ("{{ now() }}", [], [], True, False),
+    ("{{ [1, 2] | shuffle }}", [], [], True, False),
+    ("{{ ansible_facts['architecture'] }}", ['ansible_facts'], [], True, True),
+    ("{{ hostvars[inventory_hostname].x }}", ['hostvars', 'inventory_hostname'], [], True, False),
+    ("{% for i in items %}{{ i }}{{ omit }}{% endfor %}", ['items'], [], False, True),
+    ("{{ a ", [], [], True, False),
+])
+def test_a_template_is_known_by_the_variables_it_reads(text, names, paths, rendered, shared):
+    assert fp.template_references(text) == (names, paths, rendered, shared)
+
+
+def test_the_closure_follows_templates_to_the_values_they_are_made_of():
+    variables = {'settings_model': '{{ claude_fleet_bedrock_model | default(_fallback) }}', 'claude_fleet_bedrock_model': 'us.a',
+                 '_fallback': "{{ lookup('ansible.builtin.file', '/srv/model.txt') }}", 'unrelated': 'x',
+                 'settings_paths': "{{ ansible_facts | default({}) | claude_fleet.bedrock.claude_code_paths }}", 'ansible_facts': {}}
+    refs = fp.References()
+    raw, rendered, paths, shared = fp.closure(['settings_model', 'settings_paths', 'settings_absent'], variables, refs)
+    assert sorted(raw) == ['_fallback', 'ansible_facts', 'claude_fleet_bedrock_model', 'settings_model', 'settings_paths']
+    assert rendered == ['settings_paths'] and paths == ['/srv/model.txt'] and shared is True
+    assert refs.added and len(refs.known) == 3
+    # Known references are reused (the run's workers share them), not parsed again.
+    again = fp.References(refs.known)
+    assert fp.closure(['settings_model'], variables, again)[0]['claude_fleet_bedrock_model'] == 'us.a' and not again.added
+    # OWN comes first: a contract template is walked as if it were a variable.
+    raw, _r, _p, _s = fp.closure(['__c__'], variables, refs, own={'__c__': '{{ unrelated }}', 'unrelated': 'y'})
+    assert raw == {'__c__': '{{ unrelated }}', 'unrelated': 'y'}
+
+
+def test_equal_values_digest_equally_and_a_change_deep_in_a_template_does_not():
+    def raw_of(model, host):
+        variables = {'settings_model': '{{ claude_fleet_bedrock_model }}', 'claude_fleet_bedrock_model': model,
+                     'inventory_hostname': host, 'ansible_host': '127.0.0.%s' % host[-1]}
+        return fp.raw_digest(fp.closure(['settings_model'], variables, fp.References())[0])
+    assert raw_of('us.a', 'ws1') == raw_of('us.a', 'ws2'), 'host names no template reads do not matter'
+    assert raw_of('us.a', 'ws1') != raw_of('us.b', 'ws1'), 'a value read through a template does'
+
+
+def test_a_value_json_cannot_hold_digests_as_its_text():
+    class Vaulted:  # what a vault-encrypted inventory value looks like to the digest
+        def __init__(self, plain):
+            self.plain = plain
+
+        def __str__(self):
+            return self.plain
+    assert fp.raw_digest({'k': Vaulted('s3cret-1')}) != fp.raw_digest({'k': Vaulted('s3cret-2')})
