@@ -8,8 +8,10 @@ import hashlib
 import json
 import os
 import subprocess
+import time
 
 from ansible import constants as C
+from ansible.release import __version__ as ansible_version
 from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -17,7 +19,7 @@ from ansible.module_utils.urls import open_url
 from ansible.utils.display import Display
 
 from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils import fast_path as fp
-from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils.action import CheckedAction
+from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils.action import CheckedAction, write_atomic
 
 try:  # ansible-core 2.19+ templates only strings it trusts; the contracts are this collection's own files.
     from ansible.template import trust_as_template
@@ -88,11 +90,60 @@ class _Shared:
         return False
 
 
+class _Kept:
+    """Contract templates rendered by earlier runs (the model pins and whether they can be applied alone), on the
+    controller (0600 in a 0700 directory), by the digest of what they read, the collection and ansible-core.
+
+    Only templates that are a function of their variables' values are kept; the values are model ids and flags,
+    never a secret. At most _KEEP entries, newest first; an unreadable file is an empty cache."""
+
+    _KEEP = 64
+
+    def __init__(self, directory):
+        self._path = os.path.join(os.path.expanduser(directory), 'fast_path.json') if directory else None
+        self._data, self._added = None, False
+
+    def _entries(self):
+        if self._data is None:
+            try:
+                with open(self._path, encoding='utf-8') as handle:
+                    data = json.load(handle)
+                self._data = data if isinstance(data, dict) else {}
+            except (OSError, ValueError, TypeError):
+                self._data = {}
+        return self._data
+
+    @staticmethod
+    def _key(key, collection):
+        return hashlib.sha256(json.dumps([key, collection, ansible_version]).encode('utf-8')).hexdigest()
+
+    def has(self, key, collection):
+        return self._path is not None and isinstance(self._entries().get(self._key(key, collection)), dict)
+
+    def get(self, key, collection):
+        return self._entries()[self._key(key, collection)]['value']
+
+    def put(self, key, collection, value):
+        if self._path is not None:
+            self._entries()[self._key(key, collection)] = {'value': value, 'at': time.time()}
+            self._added = True
+
+    def save(self):
+        if not self._added:
+            return
+        newest = dict(sorted(self._entries().items(), key=lambda kv: -float(kv[1].get('at', 0)))[:self._KEEP])
+        try:
+            os.makedirs(os.path.dirname(self._path), mode=0o700, exist_ok=True)
+            write_atomic(self._path, json.dumps(newest, sort_keys=True, default=str), 0o600, prefix='.fast_path-')
+        except OSError as exc:  # a cache that cannot be written costs time, not correctness
+            display.vvv('fast_path: could not write %s: %s' % (self._path, exc))
+
+
 class ActionModule(CheckedAction):
     """state=check before the roles: fingerprint and compare (and apply pins alone); state=record after them."""
 
     NAME = 'fast_path'
-    ARGS = frozenset(('state', 'path', 'roles', 'extra', 'usable', 'reason', 'facts', 'max_age', 'group'))
+    ARGS = frozenset(('state', 'path', 'roles', 'extra', 'usable', 'reason', 'facts', 'max_age', 'group', 'cache_dir'))
 
     def _template(self, value):
         try:
@@ -180,20 +231,27 @@ class ActionModule(CheckedAction):
                 out.append(digest)
         return out
 
-    def _shared_template(self, value, task_vars, shared, name='__contract__', digest=False):
+    def _shared_template(self, value, task_vars, shared, name='__contract__', digest=False, kept=None):
         """VALUE rendered once per run for all hosts whose variables it reads are equal (raw), when that holds.
 
         With DIGEST, only what the fingerprint takes of it is kept and returned: its digest and the paths it names
-        (a rendered variable may be a secret; the shared file never holds one)."""
+        (a rendered variable may be a secret; the shared file never holds one). With KEPT (a _Kept), a template that
+        is a function of its variables alone (no lookup, fact or time) is also kept across runs on the controller."""
         def render():
             out = self._template(value)
             return {'digest': fp.raw_digest(out), 'paths': fp.controller_paths(out)} if digest else out
-        raw, _rendered, _named, same = fp.closure([name], task_vars, shared.references, own={name: value})
+        raw, rendered, _named, same = fp.closure([name], task_vars, shared.references, own={name: value})
         if not same:
             return render()
         key = ('d' if digest else 'v') + fp.raw_digest(raw)
         if key not in shared.rendered:
-            shared.rendered[key] = render()
+            across = kept is not None and not rendered
+            if across and kept.has(key, self._collection_digest()):
+                shared.rendered[key] = kept.get(key, self._collection_digest())
+            else:
+                shared.rendered[key] = render()
+                if across:
+                    kept.put(key, self._collection_digest(), shared.rendered[key])
             shared.added = True
         return shared.rendered[key]
 
@@ -223,12 +281,14 @@ class ActionModule(CheckedAction):
         return result
 
     def _check(self, result, task_vars, path, host, contracts):
+        kept = _Kept(self._task.args.get('cache_dir'))
         with _Shared() as shared:
             pins = None
             for declared in fp.pins_declarations(contracts):
                 # Rendered in the play, where the role's own variables are defined (it is one of the play's roles).
-                alone = self._shared_template(_trusted(declared.get('alone', False)), task_vars, shared)
-                values = self._shared_template(_trusted(declared.get('values')), task_vars, shared)
+                # Kept across runs: the settings role's rules behind `alone` took most of a no-op's first host.
+                alone = self._shared_template(_trusted(declared.get('alone', False)), task_vars, shared, kept=kept)
+                values = self._shared_template(_trusted(declared.get('values')), task_vars, shared, kept=kept)
                 if boolean(alone, strict=False) and isinstance(values, dict):
                     pins = dict(pins or {}, **{str(k): '' if v is None else str(v) for k, v in values.items()})
             resolved = self._resolve(contracts, task_vars, shared)
@@ -239,6 +299,7 @@ class ActionModule(CheckedAction):
             raw, rendered, named, _same = fp.closure(fp.fingerprinted(contracts, pins_alone=pins is not None), task_vars,
                                                      shared.references)
             taken = {name: self._shared_template(raw[name], task_vars, shared, name, digest=True) for name in rendered}
+            kept.save()
         values = {'raw': fp.raw_digest(raw), 'rendered': {name: part['digest'] for name, part in taken.items()}}
         inputs = fp.inputs_digest(values, {'resolved': resolved, 'extra': self._task.args.get('extra') or {}}, self._collection_digest())
         files = fp.controller_paths([raw, named] + [part['paths'] for part in taken.values()])

@@ -72,6 +72,12 @@ options:
         later plays can leave it out without a task per host (setup.yml's smoke play when the smoke test is off).
     type: str
     default: ''
+  cache_dir:
+    description:
+      - With O(state=check), a controller directory where the contracts' model pins declarations, as rendered, are
+        kept across runs (C(fast_path.json), 0600), by the digest of the values they read, the collection and
+        ansible-core; only declarations that depend on nothing else (no lookup, fact or time) are kept. Empty for none.
+    type: path
   extra:
     description: Further data to fingerprint.
     type: raw
