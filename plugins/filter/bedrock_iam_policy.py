@@ -128,10 +128,10 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import foundation_model_arn
-from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import parse_reference
-from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import partition_for_region
-from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import profile_arn
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock_ids import foundation_model_arn
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock_ids import parse_reference
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock_ids import partition_for_region
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock_ids import profile_arn
 
 INVOKE_ACTIONS = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
 CHECK_ACTIONS = ["bedrock:ListFoundationModels", "bedrock:GetFoundationModel", "bedrock:GetFoundationModelAvailability"]

@@ -58,8 +58,8 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import model_policy_errors
-from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import model_policy_references
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock_ids import model_policy_errors
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock_ids import model_policy_references
 
 KEYS = ("availableModels", "enforceAvailableModels", "modelOverrides")
 

@@ -1,6 +1,6 @@
 # Copyright: Contributors to the claude_fleet.bedrock collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Validate Claude Code model pins with the collection's one model vocabulary (module_utils/bedrock.py)."""
+"""Validate Claude Code model pins with the collection's one model vocabulary (module_utils/bedrock_ids.py)."""
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -47,7 +47,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock import pin_errors
+from ansible_collections.claude_fleet.bedrock.plugins.module_utils.bedrock_ids import pin_errors
 
 
 def bedrock_pin_errors(pins):
