@@ -68,8 +68,8 @@ options:
     default: 0
   group:
     description:
-      - With O(state=check), a group the host joins for the rest of the run when it is current (empty for none):
-        later plays can leave it out without a task per host (setup.yml's smoke play when the smoke test is off).
+      - With O(state=check), a group the host joins for the rest of the run when it is current (empty for none), so
+        that later plays can leave it out without a task per host (setup.yml's smoke play when the smoke test is off).
     type: str
     default: ''
   cache_dir:
