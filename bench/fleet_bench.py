@@ -42,6 +42,7 @@ import datetime
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -247,7 +248,9 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements,too-ma
     phases = os.path.join(work, 'phases.json')
     env = dict(os.environ, CLAUDE_FLEET_TEST_STATE=os.path.join(work, 'state'), ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
                PYTHONPATH=os.path.join(ROOT, 'tests', 'infra', 'emulator'),
-               ANSIBLE_CALLBACK_PLUGINS=os.path.join(ROOT, 'bench', 'callback_plugins'), ANSIBLE_CALLBACKS_ENABLED='bench_phases')
+               ANSIBLE_CALLBACK_PLUGINS=os.path.join(ROOT, 'bench', 'callback_plugins'), ANSIBLE_CALLBACKS_ENABLED='bench_phases',
+               # SSH masters of this run only: never one another run (or checkout) left to an address a new workstation reuses.
+               ANSIBLE_SSH_CONTROL_PATH_DIR=os.path.join(work, 'cp'))
     fleets: list = []  # every fleet this run created, torn down at the end whatever happens
     base = os.path.abspath(args.baseline_root) if args.baseline_root else None
     base_env = dict(env, ANSIBLE_CONFIG=os.path.join(base, 'ansible.cfg')) if base else None
@@ -355,12 +358,18 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements,too-ma
             for kind in ('cold_alone', 'cold_added') if cold_index % 2 == 0 else ('cold_added', 'cold_alone'):
                 if kind == 'cold_alone':
                     result = run(playbook(alone, 1), env, phases)
-                    problems += cold_problems(kind, result, list(alone_hosts), [], fast_path_hosts(report))
+                    found = cold_problems(kind, result, list(alone_hosts), [], fast_path_hosts(report))
                     record(kind, 1, result)
                 else:
                     result = run(playbook(beside, len(next_to)), env, phases)
-                    problems += cold_problems(kind, result, list(added_hosts), converged, fast_path_hosts(report))
+                    found = cold_problems(kind, result, list(added_hosts), converged, fast_path_hosts(report))
                     record(kind, args.added_next_to, result)
+                if found:  # kept for a look at what the run did
+                    log = os.path.join(work, '%s-%d.log' % (kind, cold_index))
+                    with open(log, 'w', encoding='utf-8') as handle:
+                        handle.write(result['output'])
+                    shutil.copy(os.path.join(report, 'fleet-report.json'), log[:-4] + '-report.json')
+                    problems += ['%s (output: %s)' % (p, log) for p in found]
             for name in fleets[-2:]:
                 fleet_down(name)
             del fleets[-2:]
