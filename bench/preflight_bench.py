@@ -62,6 +62,8 @@ def write_fleet(directory, hosts, url, mode="fleet"):
         "claude_fleet_aws_access_key": ACCESS_KEY,
         "claude_fleet_aws_secret_key": SECRET_KEY,
         "claude_fleet_bedrock_models": MODELS,
+        # The bench measures the checks: a passing preflight reused from its cache makes no AWS call.
+        "claude_fleet_preflight_max_age": 0,
     }
     with open(os.path.join(inventory, "group_vars", "workstations.json"), "w", encoding="utf-8") as handle:
         json.dump(group_vars, handle)
