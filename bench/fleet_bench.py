@@ -156,6 +156,12 @@ def breakdown(result: dict) -> dict:
     return {'plays': plays, 'tasks': tasks}
 
 
+def slow_path_reasons(report_dir: str) -> dict:
+    """Why each host of the run's fleet report that ran the roles did (the fast path's reasons)."""
+    with open(os.path.join(report_dir, 'fleet-report.json'), encoding='utf-8') as handle:
+        return {row['host']: row.get('fast_path_reasons') for row in json.load(handle)['hosts'] if not row.get('fast_path')}
+
+
 def fast_path_hosts(report_dir: str) -> int:
     """How many hosts of the run's fleet report took the fast path."""
     with open(os.path.join(report_dir, 'fleet-report.json'), encoding='utf-8') as handle:
@@ -369,7 +375,7 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements,too-ma
                     with open(log, 'w', encoding='utf-8') as handle:
                         handle.write(result['output'])
                     shutil.copy(os.path.join(report, 'fleet-report.json'), log[:-4] + '-report.json')
-                    problems += ['%s (output: %s)' % (p, log) for p in found]
+                    problems += ['%s (output: %s; why the roles ran: %s)' % (p, log, slow_path_reasons(report)) for p in found]
             for name in fleets[-2:]:
                 fleet_down(name)
             del fleets[-2:]

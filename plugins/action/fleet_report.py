@@ -52,7 +52,7 @@ def fast_path_facts(host_facts, group_names):
     stamp = (host_facts or {}).get(FAST_PATH_FACT) if isinstance(host_facts, dict) else None
     if FAST_PATH_GROUP not in (group_names or []) or not isinstance(stamp, dict) or not stamp.get('current'):
         return None
-    return dict(stamp.get('facts') or {}, smoke=[], smoke_enabled=False, fast_path=True, findings=[])
+    return dict(stamp.get('facts') or {}, smoke=[], smoke_enabled=False, fast_path=True, fast_path_reasons=[], findings=[])
 
 
 def _when(preflight):

@@ -80,7 +80,8 @@ def test_the_local_report_is_the_json_report_written_atomically_0640(tmp_path):
 def test_a_host_the_fast_path_left_out_of_the_later_plays_is_reported_from_its_stamp():
     stamp = {'usable': True, 'current': True, 'reasons': [], 'facts': {'node_version': '22.1.0', 'model': 'us.m'}}
     facts = fleet_report.fast_path_facts({'claude_fleet_stamp': stamp}, ['workstations', 'claude_fleet_fast_path'])
-    assert facts == {'node_version': '22.1.0', 'model': 'us.m', 'smoke': [], 'smoke_enabled': False, 'fast_path': True, 'findings': []}
+    assert facts == {'node_version': '22.1.0', 'model': 'us.m', 'smoke': [], 'smoke_enabled': False, 'fast_path': True,
+                     'fast_path_reasons': [], 'findings': []}
     report = fleet_report.assemble(['ws1'], {'ws1': facts}, {'usable': True}, now=NOW)
     assert [(r['host'], r['status'], r['fast_path']) for r in report['hosts']] == [('ws1', 'ok', True)]
 
