@@ -40,11 +40,14 @@ MODELS = {
     "sonnet": "us.anthropic.claude-sonnet-5-5",
     "haiku": "us.anthropic.claude-haiku-5-5",
 }
+# The bench measures the checks: a passing preflight reused from its cache (claude_fleet_preflight_max_age) makes
+# no AWS call, so the cache is off in both plays.
+UNCACHED = {"claude_fleet_preflight_max_age": 0}
 PLAYBOOKS = {
     # The setup playbook's shape: a play on the workstations that includes the role once.
-    "fleet": preflight_play(),
+    "fleet": preflight_play(role_vars=UNCACHED),
     # A play on the controller only; the role reads the workstations' variables.
-    "controller": preflight_play(controller=True),
+    "controller": preflight_play(controller=True, role_vars=UNCACHED),
 }
 TIMEOUT = 900
 
@@ -62,8 +65,6 @@ def write_fleet(directory, hosts, url, mode="fleet"):
         "claude_fleet_aws_access_key": ACCESS_KEY,
         "claude_fleet_aws_secret_key": SECRET_KEY,
         "claude_fleet_bedrock_models": MODELS,
-        # The bench measures the checks: a passing preflight reused from its cache makes no AWS call.
-        "claude_fleet_preflight_max_age": 0,
     }
     with open(os.path.join(inventory, "group_vars", "workstations.json"), "w", encoding="utf-8") as handle:
         json.dump(group_vars, handle)
