@@ -87,18 +87,26 @@ DURATIONS := --durations=25
 units unit: venv collection-link deps
 	$(BIN)/pytest -q -rs $(DURATIONS) $(UNIT_ARGS)
 
-# Against the emulator and sandbox workstations (needs root and the npm registry). The two slowest files
-# run in make test-e2e instead, so that make test stays well inside CI's time.
-E2E_FILES := tests/integration/test_network_e2e.py tests/integration/test_pull_mode.py
-integration: venv collection-link deps
-	$(BIN)/pytest -q -rs $(DURATIONS) tests/integration $(addprefix --ignore=,$(E2E_FILES))
+# The sandbox suites mostly wait (SSH, playbooks on sandbox workstations, bounded timeouts, injected
+# faults), so they run in WORKERS pytest-xdist workers (2 to 4, by core count; WORKERS=1: serially).
+# --dist loadfile keeps each test file in one worker, so a module's fleet and test beds are made once;
+# each worker has its own session test bed, fleet names carry the worker's pid and sandbox_fleet.py
+# allocates loopback addresses under a lock.
+WORKERS ?= $(shell n=$$(nproc); echo $$(( n < 2 ? 2 : n > 4 ? 4 : n )))
+XDIST = $(if $(filter 1,$(WORKERS)),,-n $(WORKERS) --dist loadfile)
 
-# ansible-pull end to end on one sandbox workstation alone (docs/ansible-pull.md; part of make test-e2e).
+# Against the emulator and sandbox workstations (needs root and the npm registry), ansible-pull end to
+# end included. The network end-to-end file runs in make test-e2e instead (CI's time).
+E2E_FILES := tests/integration/test_network_e2e.py
+integration: venv collection-link deps
+	$(BIN)/pytest -q -rs $(DURATIONS) $(XDIST) tests/integration $(addprefix --ignore=,$(E2E_FILES))
+
+# ansible-pull end to end on one sandbox workstation alone (docs/ansible-pull.md; part of make integration).
 test-pull: venv collection-link deps
 	$(BIN)/pytest -q -rs $(DURATIONS) tests/integration/test_pull_mode.py
 
-# The slow end-to-end suites, outside make test (CI's time): network (proxy, CA, mTLS), ansible-pull, and
-# molecule's default and mantle scenarios. Run them before a release and after changing what they cover.
+# The slow end-to-end suites, outside make test (CI's time): network (proxy, CA, mTLS) and molecule's
+# default and mantle scenarios. Run them before a release and after changing what they cover.
 test-e2e: venv collection-link deps
 	$(BIN)/pytest -q -rs $(DURATIONS) $(E2E_FILES)
 	@$(MAKE) --no-print-directory molecule
@@ -108,7 +116,7 @@ test-e2e: venv collection-link deps
 # each). The tests marked `reliability` (hypothesis generation, three-workstation host faults) run in
 # make test-reliability only (docs/reliability.md).
 reliability: venv collection-link deps
-	$(BIN)/pytest -q -rs $(DURATIONS) tests/reliability -m "not reliability"
+	$(BIN)/pytest -q -rs $(DURATIONS) $(XDIST) tests/reliability -m "not reliability"
 
 molecule: venv collection-link deps
 	$(BIN)/molecule test
