@@ -252,9 +252,22 @@ def closure(names, variables, references, own=None):
     return raw, sorted(rendered), paths, shared
 
 
+def _canonical(value):
+    """VALUE with every mapping's keys as text, in order (YAML allows keys JSON cannot sort: 1 and 'a' together)."""
+    if isinstance(value, dict):
+        return [[repr(type(k).__name__) + ':' + str(k), _canonical(v)] for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))]
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value
+
+
 def raw_digest(raw):
     """Digest of untemplated values (str() of what JSON cannot hold: a vault value digests as its plaintext)."""
-    return hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode('utf-8')).hexdigest()
+    try:
+        text = json.dumps(raw, sort_keys=True, default=str)
+    except TypeError:
+        text = json.dumps(_canonical(raw), default=str)
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()
 
 
 def pins_declarations(contracts):

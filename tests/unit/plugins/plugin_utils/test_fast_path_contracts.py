@@ -229,3 +229,9 @@ def test_a_value_json_cannot_hold_digests_as_its_text():
         def __str__(self):
             return self.plain
     assert fp.raw_digest({'k': Vaulted('s3cret-1')}) != fp.raw_digest({'k': Vaulted('s3cret-2')})
+
+
+def test_keys_json_cannot_sort_still_digest_and_tell_values_apart():
+    assert fp.raw_digest({'m': {1: 'a', 'b': 2}}) == fp.raw_digest({'m': {'b': 2, 1: 'a'}})
+    assert fp.raw_digest({'m': {1: 'a', 'b': 2}}) != fp.raw_digest({'m': {'1': 'a', 'b': 2}})
+    assert fp.raw_digest({'m': {1: 'a', 'b': 2}}) != fp.raw_digest({'m': {1: 'a', 'b': 3}})
