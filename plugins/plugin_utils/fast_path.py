@@ -247,7 +247,9 @@ def closure(names, variables, references, own=None):
             if render:
                 rendered.add(name)
             shared = shared and same
-            stack.extend(read)
+            # Not the facts or a whole-inventory view themselves: what they are is not what the template takes
+            # of them (hostvars holds every host's facts, the fast path's own among them); the value is rendered.
+            stack.extend(n for n in read if n not in _RENDERED_NAMES)
             paths.extend(p for p in named if p not in paths)
     return raw, sorted(rendered), paths, shared
 
