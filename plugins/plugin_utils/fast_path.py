@@ -198,15 +198,20 @@ def template_references(text):
     return sorted(names - _CONSTANT_NAMES - set(_CALLS)), paths, rendered, shared
 
 
-def _templates_in(value, found):
+def _leaves(value):
+    """The scalars of a value, through its mappings' values and its lists."""
     if isinstance(value, dict):
         for item in value.values():
-            _templates_in(item, found)
+            yield from _leaves(item)
     elif isinstance(value, (list, tuple)):
         for item in value:
-            _templates_in(item, found)
-    elif is_template(value):
-        found.append(str(value))
+            yield from _leaves(item)
+    else:
+        yield value
+
+
+def _templates_in(value, found):
+    found.extend(str(leaf) for leaf in _leaves(value) if is_template(leaf))
     return found
 
 
@@ -303,14 +308,9 @@ def collection_digest(root=COLLECTION_ROOT):
 def controller_paths(value, found=None):
     """The absolute paths named anywhere in value (the controller files it may name), present or not."""
     found = [] if found is None else found
-    if isinstance(value, dict):
-        for item in value.values():
-            controller_paths(item, found)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            controller_paths(item, found)
-    elif isinstance(value, str) and value.startswith('/') and '\n' not in value and len(value) < 4096 and value not in found:
-        found.append(value)
+    for leaf in _leaves(value):
+        if _is_path(leaf) and leaf not in found:
+            found.append(leaf)
     return found
 
 
