@@ -22,6 +22,9 @@ _CHECK_OPTIONS = {
     'mantle': ('references', 'base_url', 'aws_ca_bundle', 'caller_identity', 'retries', 'retry_delay'),
 }
 _SECRETS = ('access_key', 'secret_key', 'session_token')
+# What a host group is checked for: its cache key (not its first host, size or label, so a laptop added to a group
+# that passed reuses the pass).
+_TARGET_KEY = ('region', 'models', 'endpoint_url', 'profile')
 # A host's own credentials, when the play's hosts are grouped by their variables.
 _HOST_CREDENTIALS = {'access_key': 'claude_fleet_aws_access_key', 'secret_key': 'claude_fleet_aws_secret_key',
                      'session_token': 'claude_fleet_aws_session_token'}
@@ -49,14 +52,19 @@ def summarise(targets):
     """The preflight's result (no secrets): usable only when every host group is, remedies labelled by group when
     there are several."""
     many = len(targets) > 1
+    fresh = [t for t in targets if not t.get('reused')]
     failed_references = []
     for target in targets:
         failed_references.extend(ref for ref in target['failed_references'] if ref not in failed_references)
     return {'usable': bool(targets) and all(t['usable'] for t in targets),
             'remedies': [('[%s] ' % t['label'] if many else '') + remedy for t in targets for remedy in t['remedies']],
             'failed_references': failed_references,
-            'aws_calls': sum(t['aws_calls'] for t in targets),
-            'aws_retries': sum(t['aws_retries'] for t in targets),
+            # What this run made; a reused group keeps the figures of the run that checked it.
+            'aws_calls': sum(t['aws_calls'] for t in fresh),
+            'aws_retries': sum(t['aws_retries'] for t in fresh),
+            'reused': bool(targets) and not fresh,
+            # The oldest check the result stands on (the report says when the checks last ran).
+            'checked_at': min((t['checked_at'] for t in targets), default=''),
             'targets': targets}
 
 
@@ -77,14 +85,14 @@ class ActionModule(CheckedAction):
                     own[name] = to_text(self._templar.template(hostvars[variable]) or '')
         return own
 
-    def _check(self, endpoint, target, args, task_vars):
+    def _check(self, endpoint, target, args, credentials, task_vars):  # pylint: disable=too-many-arguments,too-many-positional-arguments
         module_args = dict((name, value) for name, value in (args.get('check') or {}).items()
                            if name in _CHECK_OPTIONS[endpoint] and value not in (None, ''))
         module_args.update(region=target.get('region'), models=target.get('models'))
         for name in ('endpoint_url', 'profile'):
             if target.get(name):
                 module_args[name] = target[name]
-        module_args.update((name, value) for name, value in self._credentials(target, args, task_vars).items() if value)
+        module_args.update((name, value) for name, value in credentials.items() if value)
         try:
             return self._execute_module(module_name=_MODULES[endpoint], module_args=module_args, task_vars=task_vars)
         except Exception as exc:  # pylint: disable=broad-exception-caught
@@ -107,21 +115,36 @@ class ActionModule(CheckedAction):
             raise AnsibleActionFail('bedrock_preflight: targets must be a list of host groups')
 
         path = os.path.join(os.path.expanduser(args.get('cache_dir') or '~/.cache/claude_fleet'), 'preflight.json')
-        # The host groups are part of what decides the answer; taken from targets, templated once for both.
-        key, now = preflight_cache.inputs_key(dict(args.get('cache_inputs') or {}, targets=targets)), time.time()
-        cache = preflight_cache.load(path)
-        entry = preflight_cache.lookup(cache, key, max_age, now)
-        if entry is not None:
-            preflight = dict(entry['result'], reused=True, checked_at=entry.get('checked_at', ''))
-            result.update(changed=False, preflight=preflight, age=round(now - entry['checked'], 1))
-            return result
-
-        preflight = summarise([summarise_target(t, self._check(endpoint, t, args, task_vars)) for t in targets])
-        preflight.update(reused=False, checked_at=datetime.datetime.fromtimestamp(now, datetime.timezone.utc).isoformat())
-        if preflight['usable'] and max_age > 0 and not self._task.check_mode:
+        cache, now = preflight_cache.load(path), time.time()
+        checked_at = datetime.datetime.fromtimestamp(now, datetime.timezone.utc).isoformat()
+        common = dict(args.get('cache_inputs') or {}, endpoint=endpoint)
+        remember = max_age > 0 and not self._task.check_mode
+        summaries, oldest, stored = [], now, False
+        for target in targets:
+            # Each host group is its own cache entry, keyed by what it is checked for and the credentials it is
+            # checked with (only ever digested): a laptop added to a group that passed is not checked again.
+            credentials = self._credentials(target, args, task_vars)
+            key = preflight_cache.inputs_key(dict(common, target={name: target.get(name) for name in _TARGET_KEY},
+                                                  credentials=credentials))
+            entry = preflight_cache.lookup(cache, key, max_age, now)
+            if entry is not None:
+                summaries.append(dict(entry['result'], label=target.get('label'), hosts=target.get('hosts'), reused=True,
+                                      checked_at=entry.get('checked_at', '')))
+                oldest = min(oldest, float(entry['checked']))
+                continue
+            summary = dict(summarise_target(target, self._check(endpoint, target, args, credentials, task_vars)),
+                           reused=False, checked_at=checked_at)
+            summaries.append(summary)
+            if summary['usable'] and remember:
+                preflight_cache.remember(cache, key, summary, now)
+                stored = True
+        preflight = summarise(summaries)
+        result.update(changed=False, preflight=preflight)
+        if preflight['reused']:
+            result['age'] = round(now - oldest, 1)
+        if stored:
             try:
-                preflight_cache.save(path, preflight_cache.remember(cache, key, preflight, now))
+                preflight_cache.save(path, cache)
             except OSError as exc:
                 result['warnings'] = ['could not write the preflight cache %s: %s' % (path, exc)]
-        result.update(changed=False, preflight=preflight)
         return result

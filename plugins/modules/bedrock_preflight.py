@@ -11,10 +11,12 @@ short_description: Verify Amazon Bedrock access once per host group, reusing a p
 version_added: 0.1.0
 description:
   - An action plugin that runs on the controller only, used by the internal C(_preflight) role in one task.
-  - When a passing preflight of the same O(cache_inputs) is younger than O(max_age) seconds, its result is reused
-    (RV(preflight.reused)) and no AWS call is made. The cache key is a digest of O(targets) (models, inference
-    profiles, regions and endpoints per host group), O(cache_inputs) (credentials and the checks asked for) and of the controller's AWS environment
-    variables and credential files, so a rotated key or another profile checks again. A failed preflight is never reused.
+  - Each host group is remembered on its own. When a host group passed a check of the same inputs younger than
+    O(max_age) seconds, that pass is reused and no AWS call is made for it; RV(preflight.reused) is true when every
+    group was. A group's cache key is a digest of what it is checked for (its models and inference profiles, region,
+    endpoint and profile, not its hosts), the credentials it is checked with, O(cache_inputs) (the checks asked for),
+    O(endpoint) and the controller's AWS environment variables and credential files, so a rotated key or another
+    profile checks again, and a workstation added to a group that passed does not. A failed check is never reused.
   - Otherwise each host group in O(targets) is checked once with M(claude_fleet.bedrock.model_access_info)
     (O(endpoint=runtime)) or M(claude_fleet.bedrock.mantle_access_info) (O(endpoint=mantle)) and the outcomes are
     summarised in RV(preflight); a passing result is remembered (not in check mode).
@@ -60,7 +62,9 @@ options:
     type: bool
     default: true
   cache_inputs:
-    description: What decides the preflight's answer besides O(targets). Only ever digested; treat as secret (C(no_log)).
+    description:
+      - What decides the preflight's answer besides the host groups and their credentials, for example the checks asked
+        for. Only ever digested; treat as secret (C(no_log)).
     type: raw
     required: true
   max_age:
@@ -104,23 +108,25 @@ preflight:
       type: list
       elements: str
     aws_calls:
-      description: AWS calls the checks made (a reused result keeps the figure of its own run).
+      description:
+        - AWS calls this run made (0 when every host group was reused).
+        - A reused group in RV(preflight.targets) keeps the figures of the run that checked it.
       type: int
     aws_retries:
       description: Retries of throttled or transient AWS errors.
       type: int
     targets:
-      description: Per host group, its label, region, profile, endpoint, hosts, usable, remedies and references.
+      description: Per host group, its label, region, profile, endpoint, hosts, usable, remedies, references, reused and checked_at.
       type: list
       elements: dict
     reused:
-      description: Whether a passing result younger than O(max_age) was reused.
+      description: Whether every host group's pass was reused (no AWS call was made).
       type: bool
     checked_at:
-      description: When the checks last ran (ISO 8601, UTC).
+      description: When the oldest check the result stands on ran (ISO 8601, UTC); each target has its own.
       type: str
 age:
-  description: Age in seconds of the reused result.
-  returned: when reused
+  description: Age in seconds of the oldest reused check.
+  returned: when every host group was reused
   type: float
 """

@@ -11,7 +11,7 @@ import os
 
 from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils.action import write_atomic
 
-_KEEP = 32
+_KEEP = 256  # host groups (one entry each)
 # The controller's own AWS credential sources when no key is given: their content is part of the identity.
 _AWS_FILES = (('AWS_SHARED_CREDENTIALS_FILE', '~/.aws/credentials'), ('AWS_CONFIG_FILE', '~/.aws/config'))
 _AWS_ENV = ('AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',

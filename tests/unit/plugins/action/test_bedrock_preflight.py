@@ -79,7 +79,46 @@ def test_a_failed_group_is_a_labelled_remedy_and_is_never_remembered(tmp_path):
     preflight = result['preflight']
     assert preflight['usable'] is False and preflight['failed_references'] == ['eu.x']
     assert preflight['remedies'] == ['[eu-west-1, profile eu, 1 host] allow bedrock:InvokeModel']
-    assert not (tmp_path / 'cache' / 'preflight.json').exists()
+    again, calls, task_vars = action(tmp_path, [failed])
+    preflight = again.run(task_vars=task_vars)['preflight']
+    assert [args['region'] for _name, args in calls] == ['eu-west-1'], 'only the group that failed is checked again'
+    assert preflight['usable'] is False and preflight['reused'] is False
+    assert [t['reused'] for t in preflight['targets']] == [True, False]
+
+
+def test_a_workstation_added_to_a_group_that_passed_is_not_checked_again(tmp_path):
+    plugin, _calls, task_vars = action(tmp_path, [PASSED, PASSED])
+    first = plugin.run(task_vars=task_vars)['preflight']
+    grown = [dict(TARGETS[0], hosts=3, label='us-east-1, 3 hosts', host='ws9'), TARGETS[1]]
+    again, calls, task_vars = action(tmp_path, [], targets=grown)
+    second = again.run(task_vars=task_vars)
+    assert calls == [] and second['preflight']['reused'] is True
+    assert second['preflight']['targets'][0]['hosts'] == 3 and second['preflight']['targets'][0]['label'] == 'us-east-1, 3 hosts'
+    assert second['preflight']['aws_calls'] == 0 and second['preflight']['checked_at'] == first['checked_at']
+    assert second['age'] >= 0
+
+
+def test_a_new_group_is_checked_alone_and_the_result_stands_on_the_oldest_check(tmp_path):
+    plugin, _calls, task_vars = action(tmp_path, [PASSED, PASSED], targets=TARGETS[:1])
+    first = plugin.run(task_vars=task_vars)['preflight']
+    with mock.patch.object(bp.time, 'time', return_value=bp.time.time() + 60):
+        again, calls, task_vars = action(tmp_path, [PASSED], targets=TARGETS)
+        result = again.run(task_vars=task_vars)
+    preflight = result['preflight']
+    assert [args['region'] for _name, args in calls] == ['eu-west-1']
+    assert preflight['reused'] is False and 'age' not in result
+    assert preflight['aws_calls'] == PASSED['aws_calls'], 'only the calls this run made'
+    assert preflight['checked_at'] == first['checked_at'] < preflight['targets'][1]['checked_at']
+
+
+def test_other_credentials_for_a_group_check_it_again(tmp_path):
+    hostvars = {'ws3': {'claude_fleet_aws_access_key': 'AKIAWS3', 'claude_fleet_aws_secret_key': 'ws3-secret'}}
+    plugin, _calls, task_vars = action(tmp_path, [PASSED, PASSED], hostvars=hostvars)
+    plugin.run(task_vars=task_vars)
+    rotated = {'ws3': dict(hostvars['ws3'], claude_fleet_aws_secret_key='ws3-rotated')}
+    again, calls, task_vars = action(tmp_path, [PASSED], hostvars=rotated)
+    assert again.run(task_vars=task_vars)['preflight']['reused'] is False
+    assert [args['secret_key'] for _name, args in calls] == ['ws3-rotated'], 'only the group whose secret changed'
 
 
 def test_a_check_that_cannot_run_becomes_that_groups_remedy(tmp_path):
@@ -127,6 +166,6 @@ def test_the_cache_holds_only_digests_and_the_result(tmp_path):
     plugin, _calls, task_vars = action(tmp_path, [PASSED, PASSED], cache_inputs={'credentials': ['AKIAROLE', 'role-secret']})
     plugin.run(task_vars=task_vars)
     cache = json.loads((tmp_path / 'cache' / 'preflight.json').read_text())
-    assert len(cache) == 1 and all(len(key) == 64 for key in cache)
+    assert len(cache) == len(TARGETS) and all(len(key) == 64 for key in cache), 'one entry per host group'
     assert 'AKIAROLE' not in json.dumps(cache) and 'role-secret' not in json.dumps(cache)
     assert oct((tmp_path / 'cache' / 'preflight.json').stat().st_mode & 0o777) == '0o600'
