@@ -69,7 +69,7 @@ def summarise(targets):
 
 
 class ActionModule(CheckedAction):
-    """Controller only (delegate_to: localhost, run_once). Returns RV(preflight); never fails on an unusable model."""
+    """Controller only (delegate_to: localhost, run_once). Returns the preflight's result; never fails on an unusable model."""
 
     NAME = 'bedrock_preflight'
     ARGS = frozenset(('endpoint', 'targets', 'check', 'credentials', 'group_by_host', 'cache_inputs', 'max_age', 'cache_dir'))
@@ -139,7 +139,10 @@ class ActionModule(CheckedAction):
                 preflight_cache.remember(cache, key, summary, now)
                 stored = True
         preflight = summarise(summaries)
-        result.update(changed=False, preflight=preflight)
+        # At the top level: the role registers this result as the preflight_result of every host (a fact set by a
+        # run_once set_fact would be one dict shared by the hosts' fact caches on ansible-core 2.21, and every fact a
+        # host set later, its fast-path decision or its gathered facts, would become every host's).
+        result.update(preflight, changed=False)
         if preflight['reused']:
             result['age'] = round(now - oldest, 1)
         if stored:

@@ -12,15 +12,15 @@ version_added: 0.1.0
 description:
   - An action plugin that runs on the controller only, used by the internal C(_preflight) role in one task.
   - Each host group is remembered on its own. When a host group passed a check of the same inputs younger than
-    O(max_age) seconds, that pass is reused and no AWS call is made for it; RV(preflight.reused) is true when every
+    O(max_age) seconds, that pass is reused and no AWS call is made for it; RV(reused) is true when every
     group was. A group's cache key is a digest of what it is checked for (its models and inference profiles, region,
     endpoint and profile, not its hosts), the credentials it is checked with, O(cache_inputs) (the checks asked for),
     O(endpoint) and the controller's AWS environment variables and credential files, so a rotated key or another
     profile checks again, and a workstation added to a group that passed does not. A failed check is never reused.
   - Otherwise each host group in O(targets) is checked once with M(claude_fleet.bedrock.model_access_info)
     (O(endpoint=runtime)) or M(claude_fleet.bedrock.mantle_access_info) (O(endpoint=mantle)) and the outcomes are
-    summarised in RV(preflight); a passing result is remembered (not in check mode).
-  - The action never fails because a model is not usable; the role stops the play on RV(preflight.usable=false)
+    summarised (RV(usable), RV(remedies), RV(targets)); a passing result is remembered (not in check mode).
+  - The action never fails because a model is not usable; the role stops the play on RV(usable=false)
     with every remedy. The cache file (C(preflight.json) in O(cache_dir), mode C(0600)) holds digests of the
     inputs and the result, which holds no secret.
 author:
@@ -91,40 +91,43 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-preflight:
-  description: The preflight's result, without secrets.
+usable:
+  description: Whether every host group can use every model.
   returned: always
-  type: dict
-  contains:
-    usable:
-      description: Whether every host group can use every model.
-      type: bool
-    remedies:
-      description: What to fix, labelled by host group when there are several.
-      type: list
-      elements: str
-    failed_references:
-      description: The model references that are not usable.
-      type: list
-      elements: str
-    aws_calls:
-      description:
-        - AWS calls this run made (0 when every host group was reused).
-        - A reused group in RV(preflight.targets) keeps the figures of the run that checked it.
-      type: int
-    aws_retries:
-      description: Retries of throttled or transient AWS errors.
-      type: int
-    targets:
-      description: Per host group, its label, region, profile, endpoint, hosts, usable, remedies, references, reused and checked_at.
-      type: list
-      elements: dict
-    reused:
-      description: Whether every host group's pass was reused (no AWS call was made).
-      type: bool
-    checked_at:
-      description: When the oldest check the result stands on ran (ISO 8601, UTC); each target has its own.
-      type: str
+  type: bool
+remedies:
+  description: What to fix, labelled by host group when there are several.
+  returned: always
+  type: list
+  elements: str
+failed_references:
+  description: The model references that are not usable.
+  returned: always
+  type: list
+  elements: str
+aws_calls:
+  description:
+    - AWS calls this run made (0 when every host group was reused).
+    - A reused group in RV(targets) keeps the figures of the run that checked it.
+  returned: always
+  type: int
+aws_retries:
+  description: Retries of throttled or transient AWS errors this run made.
+  returned: always
+  type: int
+targets:
+  description: Per host group, its label, region, profile, endpoint, hosts, usable, remedies, references, reused and checked_at.
+  returned: always
+  type: list
+  elements: dict
+reused:
+  description: Whether every host group's pass was reused (no AWS call was made).
+  returned: always
+  type: bool
+checked_at:
+  description: When the oldest check the result stands on ran (ISO 8601, UTC); each target has its own.
+  returned: always
+  type: str
 age:
   description: Age in seconds of the oldest reused check.
   returned: when every host group was reused

@@ -15,6 +15,7 @@ import time
 import urllib.request
 
 import pytest
+import yaml
 
 from bedrock_emulator.scenario import load_scenario
 from preflight_play import preflight_play
@@ -232,6 +233,26 @@ def test_iam_denial_of_list_inference_profiles(tmp_path, emulator):
     assert result["usable"] is False
     assert result["failed_references"] == []
     assert any("bedrock:ListInferenceProfiles" in r for r in result["remedies"])
+
+
+def test_each_host_keeps_its_own_facts_after_the_preflight(tmp_path, emulator):
+    """The preflight's result reaches every host without making their facts one: on ansible-core 2.21 a run_once
+    set_fact that is a host's first fact shares one dict between the hosts' fact caches, and then every fact a host
+    sets later (the fast path's decision, its gathered facts) is every host's."""
+    server = emulator()
+    later = [{"name": "Each host its own facts", "hosts": "workstations", "gather_facts": False, "tasks": [
+        {"name": "A fact of this host", "ansible.builtin.set_fact": {"mine": "{{ inventory_hostname }}", "cacheable": True}},
+        {"name": "What every host sees", "ansible.builtin.copy": {
+            "content": "{{ dict(groups['workstations'] | zip(groups['workstations'] | map('extract', hostvars, ['ansible_facts', 'mine'])))"
+                       " | to_json }}",
+            "dest": "{{ result_file }}.facts", "mode": "0600"},
+         "run_once": True, "delegate_to": "localhost"}]}]
+    playbook = preflight_play(save_result=True) + yaml.safe_dump(later, sort_keys=False, width=1000)
+    proc, result = run_preflight(tmp_path, server, hosts=3, playbook_text=playbook)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert result["usable"] is True and result["targets"][0]["hosts"] == 3
+    seen = json.loads((tmp_path / "preflight_result.json.facts").read_text(encoding="utf-8"))
+    assert seen == {"ws0000": "ws0000", "ws0001": "ws0001", "ws0002": "ws0002"}
 
 
 def test_calls_do_not_grow_with_the_number_of_hosts(tmp_path, emulator):

@@ -48,7 +48,7 @@ def action(tmp_path, outcomes, check_mode=False, hostvars=None, **args):
 
 def test_each_host_group_is_checked_once_and_a_pass_is_reused_without_a_call(tmp_path):
     plugin, calls, task_vars = action(tmp_path, [PASSED, PASSED])
-    first = plugin.run(task_vars=task_vars)['preflight']
+    first = plugin.run(task_vars=task_vars)
     assert [name for name, _args in calls] == ['claude_fleet.bedrock.model_access_info'] * 2
     assert calls[0][1]['region'] == 'us-east-1' and calls[1][1]['profile'] == 'eu'
     assert 'base_url' not in calls[0][1], 'the Mantle option is not given to the runtime check'
@@ -58,16 +58,16 @@ def test_each_host_group_is_checked_once_and_a_pass_is_reused_without_a_call(tmp
     again, calls_again, task_vars = action(tmp_path, [])
     second = again.run(task_vars=task_vars)
     assert calls_again == [], 'a reused preflight makes no AWS call'
-    assert second['preflight']['reused'] is True and second['preflight']['checked_at'] == first['checked_at']
+    assert second['reused'] is True and second['checked_at'] == first['checked_at']
     assert 'role-secret' not in (tmp_path / 'cache' / 'preflight.json').read_text()
 
 
 def test_another_host_group_is_checked_again(tmp_path):
     plugin, calls, task_vars = action(tmp_path, [PASSED, PASSED])
-    assert plugin.run(task_vars=task_vars)['preflight']['reused'] is False and len(calls) == 2
+    assert plugin.run(task_vars=task_vars)['reused'] is False and len(calls) == 2
     moved = [dict(TARGETS[0], region='us-west-2'), TARGETS[1]]
     again, calls_again, task_vars = action(tmp_path, [PASSED, PASSED], targets=moved)
-    assert again.run(task_vars=task_vars)['preflight']['reused'] is False, 'the targets are part of the cache key'
+    assert again.run(task_vars=task_vars)['reused'] is False, 'the targets are part of the cache key'
     assert calls_again[0][1]['region'] == 'us-west-2'
 
 
@@ -76,11 +76,11 @@ def test_a_failed_group_is_a_labelled_remedy_and_is_never_remembered(tmp_path):
     plugin, _calls, task_vars = action(tmp_path, [PASSED, failed])
     result = plugin.run(task_vars=task_vars)
     assert not result.get('failed'), 'the role stops the play, with every remedy; the action only reports'
-    preflight = result['preflight']
+    preflight = result
     assert preflight['usable'] is False and preflight['failed_references'] == ['eu.x']
     assert preflight['remedies'] == ['[eu-west-1, profile eu, 1 host] allow bedrock:InvokeModel']
     again, calls, task_vars = action(tmp_path, [failed])
-    preflight = again.run(task_vars=task_vars)['preflight']
+    preflight = again.run(task_vars=task_vars)
     assert [args['region'] for _name, args in calls] == ['eu-west-1'], 'only the group that failed is checked again'
     assert preflight['usable'] is False and preflight['reused'] is False
     assert [t['reused'] for t in preflight['targets']] == [True, False]
@@ -88,23 +88,23 @@ def test_a_failed_group_is_a_labelled_remedy_and_is_never_remembered(tmp_path):
 
 def test_a_workstation_added_to_a_group_that_passed_is_not_checked_again(tmp_path):
     plugin, _calls, task_vars = action(tmp_path, [PASSED, PASSED])
-    first = plugin.run(task_vars=task_vars)['preflight']
+    first = plugin.run(task_vars=task_vars)
     grown = [dict(TARGETS[0], hosts=3, label='us-east-1, 3 hosts', host='ws9'), TARGETS[1]]
     again, calls, task_vars = action(tmp_path, [], targets=grown)
     second = again.run(task_vars=task_vars)
-    assert calls == [] and second['preflight']['reused'] is True
-    assert second['preflight']['targets'][0]['hosts'] == 3 and second['preflight']['targets'][0]['label'] == 'us-east-1, 3 hosts'
-    assert second['preflight']['aws_calls'] == 0 and second['preflight']['checked_at'] == first['checked_at']
+    assert calls == [] and second['reused'] is True
+    assert second['targets'][0]['hosts'] == 3 and second['targets'][0]['label'] == 'us-east-1, 3 hosts'
+    assert second['aws_calls'] == 0 and second['checked_at'] == first['checked_at']
     assert second['age'] >= 0
 
 
 def test_a_new_group_is_checked_alone_and_the_result_stands_on_the_oldest_check(tmp_path):
     plugin, _calls, task_vars = action(tmp_path, [PASSED, PASSED], targets=TARGETS[:1])
-    first = plugin.run(task_vars=task_vars)['preflight']
+    first = plugin.run(task_vars=task_vars)
     with mock.patch.object(bp.time, 'time', return_value=bp.time.time() + 60):
         again, calls, task_vars = action(tmp_path, [PASSED], targets=TARGETS)
         result = again.run(task_vars=task_vars)
-    preflight = result['preflight']
+    preflight = result
     assert [args['region'] for _name, args in calls] == ['eu-west-1']
     assert preflight['reused'] is False and 'age' not in result
     assert preflight['aws_calls'] == PASSED['aws_calls'], 'only the calls this run made'
@@ -117,14 +117,14 @@ def test_other_credentials_for_a_group_check_it_again(tmp_path):
     plugin.run(task_vars=task_vars)
     rotated = {'ws3': dict(hostvars['ws3'], claude_fleet_aws_secret_key='ws3-rotated')}
     again, calls, task_vars = action(tmp_path, [PASSED], hostvars=rotated)
-    assert again.run(task_vars=task_vars)['preflight']['reused'] is False
+    assert again.run(task_vars=task_vars)['reused'] is False
     assert [args['secret_key'] for _name, args in calls] == ['ws3-rotated'], 'only the group whose secret changed'
 
 
 def test_a_check_that_cannot_run_becomes_that_groups_remedy(tmp_path):
     plugin, _calls, task_vars = action(tmp_path, [{'failed': True, 'msg': 'boto3 is missing'}, RuntimeError('no route')],
                                        targets=TARGETS)
-    preflight = plugin.run(task_vars=task_vars)['preflight']
+    preflight = plugin.run(task_vars=task_vars)
     assert preflight['usable'] is False
     assert preflight['remedies'] == ['[us-east-1, 2 hosts] The Bedrock check could not run: boto3 is missing',
                                      '[eu-west-1, profile eu, 1 host] The Bedrock check could not run: no route']
@@ -150,7 +150,7 @@ def test_mantle_checks_with_its_own_module_and_options(tmp_path):
 def test_check_mode_and_max_age_zero_remember_nothing(tmp_path):
     for kwargs in ({'check_mode': True}, {'max_age': 0}):
         plugin, _calls, task_vars = action(tmp_path, [PASSED, PASSED], **kwargs)
-        assert plugin.run(task_vars=task_vars)['preflight']['usable'] is True
+        assert plugin.run(task_vars=task_vars)['usable'] is True
         assert not (tmp_path / 'cache' / 'preflight.json').exists(), kwargs
 
 
