@@ -98,6 +98,7 @@ class _Kept:
     never a secret. At most _KEEP entries, newest first; an unreadable file is an empty cache."""
 
     _KEEP = 64
+    _KEEP_REFERENCES = 4096
 
     def __init__(self, directory):
         self._path = os.path.join(os.path.expanduser(directory), 'fast_path.json') if directory else None
@@ -127,6 +128,31 @@ class _Kept:
         if self._path is not None:
             self._entries()[self._key(key, collection)] = {'value': value, 'at': time.time()}
             self._added = True
+
+    def references(self, collection):
+        """The template references an earlier run found (a function of the template texts, the collection and
+        ansible-core): parsing them again took the first host of each run about 0.1 to 0.2 s."""
+        if self._path is None:
+            return None
+        try:
+            with open(self._path[:-len('.json')] + '_references.json', encoding='utf-8') as handle:
+                data = json.load(handle)
+        except (OSError, ValueError, TypeError):
+            return None
+        ok = isinstance(data, dict) and data.get('key') == self._key('references', collection) and isinstance(data.get('known'), dict)
+        return data['known'] if ok else None
+
+    def keep_references(self, collection, known):
+        """Keep the template references the run knows (at most _KEEP_REFERENCES: beyond, the next run parses again)."""
+        if self._path is None or len(known) > self._KEEP_REFERENCES:
+            return
+        try:
+            os.makedirs(os.path.dirname(self._path), mode=0o700, exist_ok=True)
+            write_atomic(self._path[:-len('.json')] + '_references.json',
+                         json.dumps({'key': self._key('references', collection), 'known': known}, sort_keys=True), 0o600,
+                         prefix='.fast_path-')
+        except OSError as exc:
+            display.vvv('fast_path: could not write the template references: %s' % exc)
 
     def save(self):
         if not self._added:
@@ -231,6 +257,13 @@ class ActionModule(CheckedAction):
                 out.append(digest)
         return out
 
+    def _start_from_earlier(self, shared, kept):
+        """The run's first worker starts from the template references an earlier run parsed (kept)."""
+        if not shared.references.known:
+            earlier = kept.references(self._collection_digest())
+            if earlier:
+                shared.references, shared.added = fp.References(earlier), True
+
     def _shared_template(self, value, task_vars, shared, name='__contract__', digest=False, kept=None):
         """VALUE rendered once per run for all hosts whose variables it reads are equal (raw), when that holds.
 
@@ -283,6 +316,7 @@ class ActionModule(CheckedAction):
     def _check(self, result, task_vars, path, host, contracts):
         kept = _Kept(self._task.args.get('cache_dir'))
         with _Shared() as shared:
+            self._start_from_earlier(shared, kept)
             pins = None
             for declared in fp.pins_declarations(contracts):
                 # Rendered in the play, where the role's own variables are defined (it is one of the play's roles).
@@ -300,6 +334,8 @@ class ActionModule(CheckedAction):
                                                      shared.references)
             taken = {name: self._shared_template(raw[name], task_vars, shared, name, digest=True) for name in rendered}
             kept.save()
+            if shared.references.added:
+                kept.keep_references(self._collection_digest(), shared.references.known)
         values = {'raw': fp.raw_digest(raw), 'rendered': {name: part['digest'] for name, part in taken.items()}}
         inputs = fp.inputs_digest(values, {'resolved': resolved, 'extra': self._task.args.get('extra') or {}}, self._collection_digest())
         files = fp.controller_paths([raw, named] + [part['paths'] for part in taken.values()])
