@@ -104,14 +104,19 @@ class _Kept:
         self._path = os.path.join(os.path.expanduser(directory), 'fast_path.json') if directory else None
         self._data, self._added = None, False
 
+    @staticmethod
+    def _read(path):
+        """A kept file's mapping; an unreadable one is empty."""
+        try:
+            with open(path, encoding='utf-8') as handle:
+                data = json.load(handle)
+        except (OSError, ValueError, TypeError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
     def _entries(self):
         if self._data is None:
-            try:
-                with open(self._path, encoding='utf-8') as handle:
-                    data = json.load(handle)
-                self._data = data if isinstance(data, dict) else {}
-            except (OSError, ValueError, TypeError):
-                self._data = {}
+            self._data = self._read(self._path)
         return self._data
 
     @staticmethod
@@ -129,17 +134,14 @@ class _Kept:
             self._entries()[self._key(key, collection)] = {'value': value, 'at': time.time()}
             self._added = True
 
+    def _references_path(self):
+        return os.path.join(os.path.dirname(self._path), 'fast_path_references.json')
+
     def references(self, collection):
         """The template references an earlier run found (a function of the template texts, the collection and
         ansible-core): parsing them again took the first host of each run about 0.1 to 0.2 s."""
-        if self._path is None:
-            return None
-        try:
-            with open(self._path[:-len('.json')] + '_references.json', encoding='utf-8') as handle:
-                data = json.load(handle)
-        except (OSError, ValueError, TypeError):
-            return None
-        ok = isinstance(data, dict) and data.get('key') == self._key('references', collection) and isinstance(data.get('known'), dict)
+        data = self._read(self._references_path()) if self._path else {}
+        ok = data.get('key') == self._key('references', collection) and isinstance(data.get('known'), dict)
         return data['known'] if ok else None
 
     def keep_references(self, collection, known):
@@ -148,7 +150,7 @@ class _Kept:
             return
         try:
             os.makedirs(os.path.dirname(self._path), mode=0o700, exist_ok=True)
-            write_atomic(self._path[:-len('.json')] + '_references.json',
+            write_atomic(self._references_path(),
                          json.dumps({'key': self._key('references', collection), 'known': known}, sort_keys=True), 0o600,
                          prefix='.fast_path-')
         except OSError as exc:

@@ -76,7 +76,9 @@ options:
     description:
       - With O(state=check), a controller directory where the contracts' model pins declarations, as rendered, are
         kept across runs (C(fast_path.json), 0600), by the digest of the values they read, the collection and
-        ansible-core; only declarations that depend on nothing else (no lookup, fact or time) are kept. Empty for none.
+        ansible-core; only declarations that depend on nothing else (no lookup, fact or time) are kept.
+      - The parsed references of the fingerprinted templates (the variables each reads, the paths it names) are kept
+        there too (C(fast_path_references.json), 0600), by the collection and ansible-core. Empty for none.
     type: path
   extra:
     description: Further data to fingerprint.
