@@ -68,6 +68,36 @@ def summarise(targets):
             'targets': targets}
 
 
+def _number(value, kind):
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def option_problems(args, targets):
+    """What is wrong with the preflight's own options, each message naming the option, before any AWS call."""
+    problems = []
+    check = args.get('check') or {}
+    endpoint = args.get('endpoint') or 'runtime'
+    if endpoint not in _MODULES:
+        problems.append('claude_fleet_bedrock_endpoint (_preflight_bedrock_endpoint) must be runtime or mantle, got %r' % (endpoint,))
+    max_age = _number(args.get('max_age', 3600), float)
+    if max_age is None or max_age < 0:
+        problems.append('claude_fleet_preflight_max_age (_preflight_max_age) must be a number of seconds >= 0, got %r'
+                        % (args.get('max_age'),))
+    retries = _number(check.get('retries', 10), int)
+    if retries is None or retries < 1:
+        problems.append('_preflight_retries (claude_fleet_preflight_retries) must be >= 1 (got %s)' % (check.get('retries'),))
+    delay = _number(check.get('retry_delay', 1.0), float)
+    if delay is None or delay < 0:
+        problems.append('_preflight_retry_delay (claude_fleet_preflight_retry_delay) must be >= 0 (got %s)' % (check.get('retry_delay'),))
+    if not boolean(args.get('group_by_host', True), strict=False) and not all(t.get('region') for t in targets):
+        problems.append('The Bedrock preflight needs a region (_preflight_region or claude_fleet_bedrock_region) '
+                        'unless _preflight_group_by_host is on')
+    return problems
+
+
 class ActionModule(CheckedAction):
     """Controller only (delegate_to: localhost, run_once). Returns the preflight's result; never fails on an unusable model."""
 
@@ -101,19 +131,17 @@ class ActionModule(CheckedAction):
 
     def run(self, tmp=None, task_vars=None):
         result, args, task_vars = self.start(tmp, task_vars)
-        endpoint = args.get('endpoint') or 'runtime'
-        if endpoint not in _MODULES:
-            raise AnsibleActionFail('bedrock_preflight: endpoint (claude_fleet_bedrock_endpoint) must be runtime or mantle, got %s'
-                                    % endpoint)
-        try:
-            max_age = float(args.get('max_age', 3600))
-        except (TypeError, ValueError):
-            raise AnsibleActionFail('bedrock_preflight: max_age (claude_fleet_preflight_max_age) must be a number of seconds, got %r'
-                                    % (args.get('max_age'),))
         targets = args.get('targets') or []
         if not isinstance(targets, list) or not all(isinstance(t, dict) for t in targets):
             raise AnsibleActionFail('bedrock_preflight: targets must be a list of host groups')
-
+        # Returned, not raised: the task is no_log (its arguments carry credentials), so only a result the next task
+        # shows can name the option to fix.
+        problems = option_problems(args, targets)
+        if problems:
+            result.update(summarise([]), changed=False, usable=False, remedies=problems, option_problems=problems)
+            return result
+        endpoint = args.get('endpoint') or 'runtime'
+        max_age = float(args.get('max_age', 3600))
         path = os.path.join(os.path.expanduser(args.get('cache_dir') or '~/.cache/claude_fleet'), 'preflight.json')
         cache, now = preflight_cache.load(path), time.time()
         checked_at = datetime.datetime.fromtimestamp(now, datetime.timezone.utc).isoformat()
@@ -142,7 +170,7 @@ class ActionModule(CheckedAction):
         # At the top level: the role registers this result as the preflight_result of every host (a fact set by a
         # run_once set_fact would be one dict shared by the hosts' fact caches on ansible-core 2.21, and every fact a
         # host set later, its fast-path decision or its gathered facts, would become every host's).
-        result.update(preflight, changed=False)
+        result.update(preflight, changed=False, option_problems=[])
         if preflight['reused']:
             result['age'] = round(now - oldest, 1)
         if stored:

@@ -96,7 +96,15 @@ usable:
   returned: always
   type: bool
 remedies:
-  description: What to fix, labelled by host group when there are several.
+  description: What to fix, labelled by host group when there are several (the option problems when there are any).
+  returned: always
+  type: list
+  elements: str
+option_problems:
+  description:
+    - What is wrong with the options themselves (O(endpoint), O(max_age), the retries, a missing region), each naming the
+      variable to fix. When there is any, no AWS call is made and RV(usable) is false.
+    - Returned rather than raised, so that a task showing the result can name the option although this task is C(no_log).
   returned: always
   type: list
   elements: str

@@ -154,12 +154,35 @@ def test_check_mode_and_max_age_zero_remember_nothing(tmp_path):
         assert not (tmp_path / 'cache' / 'preflight.json').exists(), kwargs
 
 
-@pytest.mark.parametrize('args, option', [({'max_age': 'soon'}, 'max_age'), ({'endpoint': 'classic'}, 'endpoint'),
-                                          ({'targets': 'us-east-1'}, 'targets'), ({'regoin': 'x'}, 'regoin')])
-def test_bad_options_are_named(tmp_path, args, option):
+@pytest.mark.parametrize('args, option', [({'targets': 'us-east-1'}, 'targets'), ({'regoin': 'x'}, 'regoin')])
+def test_bad_arguments_of_the_role_are_named(tmp_path, args, option):
     plugin, _calls, task_vars = action(tmp_path, [], **args)
     with pytest.raises(AnsibleActionFail, match=option):
         plugin.run(task_vars=task_vars)
+
+
+@pytest.mark.parametrize('args, option', [
+    ({'max_age': 'soon'}, 'claude_fleet_preflight_max_age'), ({'max_age': -1}, 'claude_fleet_preflight_max_age'),
+    ({'endpoint': 'classic'}, 'claude_fleet_bedrock_endpoint'),
+    ({'check': {'retries': 0}}, '_preflight_retries (claude_fleet_preflight_retries) must be >= 1 (got 0)'),
+    ({'check': {'retries': 'many'}}, 'claude_fleet_preflight_retries'),
+    ({'check': {'retry_delay': -0.5}}, 'claude_fleet_preflight_retry_delay'),
+    ({'group_by_host': False, 'targets': [dict(TARGETS[0], region='')]}, 'claude_fleet_bedrock_region'),
+])
+def test_bad_option_values_are_returned_named_before_any_aws_call(tmp_path, args, option):
+    """Returned, not raised: the task is no_log, and the stop task shows the result's remedies."""
+    plugin, calls, task_vars = action(tmp_path, [PASSED, PASSED], **args)
+    result = plugin.run(task_vars=task_vars)
+    assert calls == [], 'no AWS call with bad options'
+    assert result['usable'] is False and len(result['option_problems']) == 1
+    assert option in result['option_problems'][0] and result['remedies'] == result['option_problems']
+    assert not (tmp_path / 'cache' / 'preflight.json').exists()
+
+
+def test_a_region_per_host_group_is_enough_when_hosts_are_grouped(tmp_path):
+    plugin, calls, task_vars = action(tmp_path, [PASSED], targets=[TARGETS[0]], group_by_host=True)
+    result = plugin.run(task_vars=task_vars)
+    assert result['option_problems'] == [] and result['usable'] is True and len(calls) == 1
 
 
 def test_the_cache_holds_only_digests_and_the_result(tmp_path):
