@@ -176,8 +176,8 @@ ROLE_CASES = [
     ("pull-extra-vars-name", "role", "pull",
      {"pull_repo_url": "https://git.example.com/fleet.git", "pull_extra_vars": {"bad-name": "xv-s3cret"}},
      ["pull_extra_vars has a key that is not a variable name (^[A-Za-z_][A-Za-z0-9_]*$): 'bad-name'."], ["xv-s3cret"]),
-    ("preflight-retries", "setup", "preflight", {"claude_fleet_preflight_retries": 0}, ["_preflight_retries (claude_fleet_preflight_retries) must be >= 1 (got 0)"]),
-    ("preflight-retry-delay", "setup", "preflight", {"claude_fleet_preflight_retry_delay": -1}, ["_preflight_retry_delay (claude_fleet_preflight_retry_delay) must be >= 0 (got -1"]),
+    ("preflight-retries", "setup", "preflight", {"claude_fleet_preflight_retries": 0}, ["claude_fleet_preflight_retries) must be >= 1 (got 0)"]),
+    ("preflight-retry-delay", "setup", "preflight", {"claude_fleet_preflight_retry_delay": -1}, ["claude_fleet_preflight_retry_delay) must be >= 0 (got -1"]),
 ]
 
 MODULE_CASES = [
