@@ -10,6 +10,7 @@ import time
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.common.validation import check_type_float, check_type_int
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils import preflight_cache
 from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils.action import CheckedAction
@@ -68,9 +69,10 @@ def summarise(targets):
             'targets': targets}
 
 
-def _number(value, kind):
+def _number(value, check):
+    """VALUE by one of ansible-core's own type checks (check_type_int, check_type_float), or None."""
     try:
-        return kind(value)
+        return check(value)
     except (TypeError, ValueError):
         return None
 
@@ -82,14 +84,14 @@ def option_problems(args, targets):
     endpoint = args.get('endpoint') or 'runtime'
     if endpoint not in _MODULES:
         problems.append('claude_fleet_bedrock_endpoint (_preflight_bedrock_endpoint) must be runtime or mantle, got %r' % (endpoint,))
-    max_age = _number(args.get('max_age', 3600), float)
+    max_age = _number(args.get('max_age', 3600), check_type_float)
     if max_age is None or max_age < 0:
         problems.append('claude_fleet_preflight_max_age (_preflight_max_age) must be a number of seconds >= 0, got %r'
                         % (args.get('max_age'),))
-    retries = _number(check.get('retries', 10), int)
+    retries = _number(check.get('retries', 10), check_type_int)
     if retries is None or retries < 1:
         problems.append('_preflight_retries (claude_fleet_preflight_retries) must be >= 1 (got %s)' % (check.get('retries'),))
-    delay = _number(check.get('retry_delay', 1.0), float)
+    delay = _number(check.get('retry_delay', 1.0), check_type_float)
     if delay is None or delay < 0:
         problems.append('_preflight_retry_delay (claude_fleet_preflight_retry_delay) must be >= 0 (got %s)' % (check.get('retry_delay'),))
     if not boolean(args.get('group_by_host', True), strict=False) and not all(t.get('region') for t in targets):
