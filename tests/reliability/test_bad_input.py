@@ -178,6 +178,11 @@ ROLE_CASES = [
      ["pull_extra_vars has a key that is not a variable name (^[A-Za-z_][A-Za-z0-9_]*$): 'bad-name'."], ["xv-s3cret"]),
     ("preflight-retries", "setup", "preflight", {"claude_fleet_preflight_retries": 0}, ["claude_fleet_preflight_retries) must be >= 1 (got 0)"]),
     ("preflight-retry-delay", "setup", "preflight", {"claude_fleet_preflight_retry_delay": -1}, ["claude_fleet_preflight_retry_delay) must be >= 0 (got -1"]),
+    ("hosts-empty", "setup", "plays", {"claude_fleet_hosts": ""}, ["claude_fleet_hosts is empty"]),
+    ("hosts-line-break", "setup", "plays", {"claude_fleet_hosts": "workstations\nall"}, ["claude_fleet_hosts has a control character (U+000A"]),
+    # setup.yml checks the network options in the converge roles' preflight (no separate check in its preflight play).
+    ("setup-network-socks", "setup", "converge", {"claude_fleet_network_proxy": "socks5://127.0.0.1:1080"},
+     ["claude_fleet_network_proxy socks5://127.0.0.1:1080 is a SOCKS proxy"]),
 ]
 
 MODULE_CASES = [
