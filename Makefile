@@ -53,8 +53,11 @@ collection-link:
 	@mkdir -p $(dir $(COLL_LINK))
 	@[ -L $(COLL_LINK) ] || ln -sfn ../../../.. $(COLL_LINK)
 
+# HOME in the build dir: ansible-lint puts ~/.ansible/collections before the checkout, and a claude_fleet.bedrock
+# installed there (an older release) would stand in for this one in the syntax check of the playbooks' hosts.
 lint: venv collection-link
-	$(BIN)/ansible-lint --profile production
+	@mkdir -p $(BUILD)/lint-home
+	HOME=$(BUILD)/lint-home $(BIN)/ansible-lint --profile production
 
 # ansible-test wants a real ansible_collections/<ns>/<name> tree: copy the tracked files there.
 sanity: venv
