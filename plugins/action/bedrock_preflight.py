@@ -23,6 +23,10 @@ _CHECK_OPTIONS = {
     'mantle': ('references', 'base_url', 'aws_ca_bundle', 'caller_identity', 'retries', 'retry_delay'),
 }
 _SECRETS = ('access_key', 'secret_key', 'session_token')
+# The role's credentials: read from its variables, never task arguments, so the task need not be no_log and its
+# failure (bad options, unusable models) is shown, naming what to fix; no result holds them.
+_ROLE_CREDENTIALS = {'access_key': '_preflight_access_key', 'secret_key': '_preflight_secret_key',
+                     'session_token': '_preflight_session_token'}
 # What a host group is checked for: its cache key (not its first host, size or label, so a laptop added to a group
 # that passed reuses the pass).
 _TARGET_KEY = ('region', 'models', 'endpoint_url', 'profile')
@@ -100,15 +104,22 @@ def option_problems(args, targets):
     return problems
 
 
+def failure(header, remedies):
+    """The result of a preflight that stops the run: what to fix, and nothing else (the run ends here)."""
+    return {'failed': True, 'changed': False, 'usable': False, 'msg': [header] + list(remedies)}
+
+
 class ActionModule(CheckedAction):
-    """Controller only (delegate_to: localhost, run_once). Returns the preflight's result; never fails on an unusable model."""
+    """Controller only (delegate_to: localhost, run_once). Returns the preflight's result; fails, listing every
+    remedy, on bad options, and on an unusable model unless fail is false."""
 
     NAME = 'bedrock_preflight'
-    ARGS = frozenset(('endpoint', 'targets', 'check', 'credentials', 'group_by_host', 'cache_inputs', 'max_age', 'cache_dir'))
+    ARGS = frozenset(('endpoint', 'targets', 'check', 'group_by_host', 'cache_inputs', 'max_age', 'cache_dir', 'fail'))
 
     def _credentials(self, target, args, task_vars):
         """The group's credentials: its first host's own, else the role's (credentials are told apart by host)."""
-        own = dict((name, (args.get('credentials') or {}).get(name) or '') for name in _SECRETS)
+        own = dict((name, to_text(self._templar.template(task_vars[variable]) or '') if variable in task_vars else '')
+                   for name, variable in _ROLE_CREDENTIALS.items())
         host = target.get('host')
         if boolean(args.get('group_by_host', True), strict=False) and host and host != task_vars.get('inventory_hostname'):
             hostvars = (task_vars.get('hostvars') or {}).get(host) or {}
@@ -126,7 +137,9 @@ class ActionModule(CheckedAction):
                 module_args[name] = target[name]
         module_args.update((name, value) for name, value in credentials.items() if value)
         try:
-            return self._execute_module(module_name=_MODULES[endpoint], module_args=module_args, task_vars=task_vars)
+            # Not logged on the controller's syslog (the task is not no_log; the module is given the credentials).
+            return self._execute_module(module_name=_MODULES[endpoint], module_args=module_args,
+                                        task_vars=dict(task_vars, ansible_no_target_syslog=True))
         except Exception as exc:  # pylint: disable=broad-exception-caught
             # Becomes a remedy of that host group, like a module failure.
             return {'failed': True, 'msg': to_text(exc)}
@@ -136,11 +149,12 @@ class ActionModule(CheckedAction):
         targets = args.get('targets') or []
         if not isinstance(targets, list) or not all(isinstance(t, dict) for t in targets):
             raise AnsibleActionFail('bedrock_preflight: targets must be a list of host groups')
-        # Returned, not raised: the task is no_log (its arguments carry credentials), so only a result the next task
-        # shows can name the option to fix.
-        problems = option_problems(args, targets)
+        # The role's argument spec first (the role is imported with rolespec_validate false: its check is here, one
+        # task less per run), then the rules between options. Bad options stop the run whatever fail says: nothing
+        # was checked.
+        problems = self.role_spec_errors('_preflight', task_vars) or option_problems(args, targets)
         if problems:
-            result.update(summarise([]), changed=False, usable=False, remedies=problems, option_problems=problems)
+            result.update(failure('Fix the Bedrock preflight options and re-run:', problems), option_problems=problems)
             return result
         endpoint = args.get('endpoint') or 'runtime'
         max_age = float(args.get('max_age', 3600))
@@ -169,15 +183,21 @@ class ActionModule(CheckedAction):
                 preflight_cache.remember(cache, key, summary, now)
                 stored = True
         preflight = summarise(summaries)
-        # At the top level: the role registers this result as the preflight_result of every host (a fact set by a
-        # run_once set_fact would be one dict shared by the hosts' fact caches on ansible-core 2.21, and every fact a
-        # host set later, its fast-path decision or its gathered facts, would become every host's).
-        result.update(preflight, changed=False, option_problems=[])
-        if preflight['reused']:
-            result['age'] = round(now - oldest, 1)
-        if stored:
+        warnings = []
+        if stored:  # the groups that passed, also when another did not
             try:
                 preflight_cache.save(path, cache)
             except OSError as exc:
-                result['warnings'] = ['could not write the preflight cache %s: %s' % (path, exc)]
+                warnings.append('could not write the preflight cache %s: %s' % (path, exc))
+        if not preflight['usable'] and boolean(args.get('fail', True), strict=False):
+            result.update(failure('Amazon Bedrock is not usable for Claude Code; fix every item and re-run:', preflight['remedies']))
+        else:
+            # At the top level: the role registers this result as the preflight_result of every host (a fact set by a
+            # run_once set_fact would be one dict shared by the hosts' fact caches on ansible-core 2.21, and every fact a
+            # host set later, its fast-path decision or its gathered facts, would become every host's).
+            result.update(preflight, changed=False, option_problems=[])
+            if preflight['reused']:
+                result['age'] = round(now - oldest, 1)
+        if warnings:
+            result['warnings'] = warnings
         return result

@@ -119,6 +119,10 @@ class ActionModule(CheckedAction):
 
     def run(self, tmp=None, task_vars=None):
         result, args, task_vars = self.start(tmp, task_vars)
+        # The role's argument spec, checked here (the report play imports the role with rolespec_validate false).
+        errors = self.role_spec_errors('_report', task_vars)
+        if errors:
+            raise AnsibleActionFail('fleet_report: the report options are not valid: %s' % '; '.join(errors))
         hosts = list(args.get('group_hosts') or [])
         hostvars = task_vars.get('hostvars') or {}
         facts, failures = {}, {}

@@ -20,9 +20,16 @@ description:
   - Otherwise each host group in O(targets) is checked once with M(claude_fleet.bedrock.model_access_info)
     (O(endpoint=runtime)) or M(claude_fleet.bedrock.mantle_access_info) (O(endpoint=mantle)) and the outcomes are
     summarised (RV(usable), RV(remedies), RV(targets)); a passing result is remembered (not in check mode).
-  - The action never fails because a model is not usable; the role stops the play on RV(usable=false)
-    with every remedy. The cache file (C(preflight.json) in O(cache_dir), mode C(0600)) holds digests of the
-    inputs and the result, which holds no secret.
+  - It fails, listing every remedy, when a model is not usable (unless O(fail=false)) and, whatever O(fail) says, when
+    an option is bad (nothing is checked then), so the task stops the run before any workstation changes.
+  - The role's options are checked first against the C(_preflight) role's argument spec (the role is imported with
+    C(rolespec_validate=false)); each bad one is named.
+  - The credentials are no option. The action reads the role's variables C(_preflight_access_key),
+    C(_preflight_secret_key) and C(_preflight_session_token) itself, and with O(group_by_host) a group's first host's
+    C(claude_fleet_aws_*) ones. So the task is not C(no_log), and its failure shows what to fix. No result holds them,
+    and the access modules do not log on the controller.
+  - The cache file (C(preflight.json) in O(cache_dir), mode C(0600)) holds digests of the inputs and the result,
+    which holds no secret.
 author:
   - claude_fleet maintainers (!UNKNOWN)
 extends_documentation_fragment:
@@ -53,10 +60,10 @@ options:
         Options of the other endpoint's module and empty values are left out.
     type: dict
     default: {}
-  credentials:
-    description: The role's C(access_key), C(secret_key) and C(session_token) (empty or absent for the SDK's chain).
-    type: dict
-    default: {}
+  fail:
+    description: Whether an unusable model fails the task (bad options always do).
+    type: bool
+    default: true
   group_by_host:
     description: Whether a host group's first host's own C(claude_fleet_aws_*) credentials are used for its check.
     type: bool
@@ -85,7 +92,6 @@ EXAMPLES = r"""
     cache_inputs: "{{ _preflight_cache_inputs }}"
     max_age: 3600
   register: checked
-  no_log: true
   run_once: true
   delegate_to: localhost
 """
@@ -97,44 +103,48 @@ usable:
   type: bool
 remedies:
   description: What to fix, labelled by host group when there are several (the option problems when there are any).
-  returned: always
+  returned: unless the task fails
+  type: list
+  elements: str
+msg:
+  description: When the task fails, what to do and every remedy (or every bad option), one item each.
+  returned: on failure
   type: list
   elements: str
 option_problems:
   description:
-    - What is wrong with the options themselves (O(endpoint), O(max_age), the retries, a missing region), each naming the
-      variable to fix. When there is any, no AWS call is made and RV(usable) is false.
-    - Returned rather than raised, so that a task showing the result can name the option although this task is C(no_log).
-  returned: always
+    - What is wrong with the options themselves (the role's argument spec, O(endpoint), O(max_age), the retries, a
+      missing region), each naming the variable to fix. When there is any, no AWS call is made and the task fails.
+  returned: unless the check fails (empty), and when an option is bad
   type: list
   elements: str
 failed_references:
   description: The model references that are not usable.
-  returned: always
+  returned: unless the task fails
   type: list
   elements: str
 aws_calls:
   description:
     - AWS calls this run made (0 when every host group was reused).
     - A reused group in RV(targets) keeps the figures of the run that checked it.
-  returned: always
+  returned: unless the task fails
   type: int
 aws_retries:
   description: Retries of throttled or transient AWS errors this run made.
-  returned: always
+  returned: unless the task fails
   type: int
 targets:
   description: Per host group, its label, region, profile, endpoint, hosts, usable, remedies, references, reused and checked_at.
-  returned: always
+  returned: unless the task fails
   type: list
   elements: dict
 reused:
   description: Whether every host group's pass was reused (no AWS call was made).
-  returned: always
+  returned: unless the task fails
   type: bool
 checked_at:
   description: When the oldest check the result stands on ran (ISO 8601, UTC); each target has its own.
-  returned: always
+  returned: unless the task fails
   type: str
 age:
   description: Age in seconds of the oldest reused check.

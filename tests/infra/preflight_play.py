@@ -13,7 +13,8 @@ def preflight_play(controller=False, role_vars=None, save_result=False):
     setup.yml's shape, a play on the workstations that includes the role once (run_once). ROLE_VARS: the
     include's vars. SAVE_RESULT: preflight_result is written, as JSON, to the file the result_file variable names.
     """
-    include = {"name": "Preflight", "ansible.builtin.include_role": {"name": "claude_fleet.bedrock._preflight"}}
+    # As the playbooks include it: the role's one task checks its argument spec itself.
+    include = {"name": "Preflight", "ansible.builtin.include_role": {"name": "claude_fleet.bedrock._preflight", "rolespec_validate": False}}
     variables = dict(role_vars or {})
     if controller:
         variables = dict({"claude_fleet_preflight_hosts": "{{ groups['workstations'] }}"}, **variables)

@@ -26,23 +26,27 @@ PASSED = {'usable': True, 'remedies': [], 'failed_references': [], 'aws_calls': 
 def action(tmp_path, outcomes, check_mode=False, hostvars=None, **args):
     """The action with the access modules replaced by OUTCOMES (one per call, in order); returns (action, calls)."""
     task = mock.MagicMock(async_val=0, check_mode=check_mode, diff=False)
-    task.args = dict({'targets': TARGETS, 'cache_inputs': {'checks': []}, 'max_age': 3600,
-                      'cache_dir': str(tmp_path / 'cache'), 'credentials': {'access_key': 'AKIAROLE', 'secret_key': 'role-secret'},
-                      'check': {'references': [], 'invoke': False, 'base_url': ''}}, **args)
+    # fail false: most tests read the whole result of an unusable preflight (verify.yml's way).
+    task.args = dict({'targets': TARGETS, 'cache_inputs': {'checks': []}, 'max_age': 3600, 'fail': False,
+                      'cache_dir': str(tmp_path / 'cache'), 'check': {'references': [], 'invoke': False, 'base_url': ''}}, **args)
     connection = mock.MagicMock()
     connection._shell.tmpdir = None  # pylint: disable=protected-access
     plugin = bp.ActionModule(task, connection, mock.MagicMock(), mock.MagicMock(), Templar(loader=mock.MagicMock()), mock.MagicMock())
-    calls = []
+    calls, syslog = [], []
 
-    def execute(module_name, module_args, task_vars):  # pylint: disable=unused-argument
+    def execute(module_name, module_args, task_vars):
         calls.append((module_name, module_args))
+        syslog.append(task_vars.get('ansible_no_target_syslog'))
         outcome = outcomes[len(calls) - 1]
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
 
     plugin._execute_module = execute  # pylint: disable=protected-access
-    task_vars = {'inventory_hostname': 'ws1', 'hostvars': hostvars or {}}
+    # The role's credentials are its variables, not task arguments (the task is not no_log).
+    task_vars = {'inventory_hostname': 'ws1', 'hostvars': hostvars or {}, '_preflight_access_key': 'AKIAROLE',
+                 '_preflight_secret_key': 'role-secret'}
+    plugin.syslog = syslog
     return plugin, calls, task_vars
 
 
@@ -154,7 +158,8 @@ def test_check_mode_and_max_age_zero_remember_nothing(tmp_path):
         assert not (tmp_path / 'cache' / 'preflight.json').exists(), kwargs
 
 
-@pytest.mark.parametrize('args, option', [({'targets': 'us-east-1'}, 'targets'), ({'regoin': 'x'}, 'regoin')])
+@pytest.mark.parametrize('args, option', [({'targets': 'us-east-1'}, 'targets'), ({'regoin': 'x'}, 'regoin'),
+                                          ({'credentials': {'secret_key': 'x'}}, 'credentials')])
 def test_bad_arguments_of_the_role_are_named(tmp_path, args, option):
     plugin, _calls, task_vars = action(tmp_path, [], **args)
     with pytest.raises(AnsibleActionFail, match=option):
@@ -169,14 +174,34 @@ def test_bad_arguments_of_the_role_are_named(tmp_path, args, option):
     ({'check': {'retry_delay': -0.5}}, 'claude_fleet_preflight_retry_delay'),
     ({'group_by_host': False, 'targets': [dict(TARGETS[0], region='')]}, 'claude_fleet_bedrock_region'),
 ])
-def test_bad_option_values_are_returned_named_before_any_aws_call(tmp_path, args, option):
-    """Returned, not raised: the task is no_log, and the stop task shows the result's remedies."""
+def test_bad_option_values_fail_the_task_named_before_any_aws_call_whatever_fail_says(tmp_path, args, option):
+    """Nothing was checked: the run stops (fail false too), the message naming the option (the task is not no_log)."""
     plugin, calls, task_vars = action(tmp_path, [PASSED, PASSED], **args)
     result = plugin.run(task_vars=task_vars)
     assert calls == [], 'no AWS call with bad options'
-    assert result['usable'] is False and len(result['option_problems']) == 1
-    assert option in result['option_problems'][0] and result['remedies'] == result['option_problems']
+    assert result['failed'] is True and result['usable'] is False and len(result['option_problems']) == 1
+    assert result['msg'] == ['Fix the Bedrock preflight options and re-run:'] + result['option_problems']
+    assert option in result['option_problems'][0]
     assert not (tmp_path / 'cache' / 'preflight.json').exists()
+
+
+def test_an_unusable_model_fails_the_task_with_every_remedy_and_a_passing_group_is_still_remembered(tmp_path):
+    failed = dict(PASSED, usable=False, remedies=['allow bedrock:InvokeModel'], failed_references=['eu.x'])
+    plugin, _calls, task_vars = action(tmp_path, [PASSED, failed], fail=True)
+    result = plugin.run(task_vars=task_vars)
+    assert result == {'failed': True, 'changed': False, 'usable': False,
+                      'msg': ['Amazon Bedrock is not usable for Claude Code; fix every item and re-run:',
+                              '[eu-west-1, profile eu, 1 host] allow bedrock:InvokeModel']}
+    again, calls, task_vars = action(tmp_path, [failed], fail=True)
+    assert again.run(task_vars=task_vars)['failed'] is True
+    assert [args['region'] for _name, args in calls] == ['eu-west-1'], 'the group that passed was remembered'
+
+
+def test_a_usable_preflight_does_not_fail_and_the_access_modules_do_not_log_on_the_controller(tmp_path):
+    plugin, calls, task_vars = action(tmp_path, [PASSED, PASSED], fail=True)
+    result = plugin.run(task_vars=task_vars)
+    assert not result.get('failed') and result['usable'] is True and result['option_problems'] == []
+    assert len(calls) == 2 and plugin.syslog == [True, True]
 
 
 def test_a_region_per_host_group_is_enough_when_hosts_are_grouped(tmp_path):
