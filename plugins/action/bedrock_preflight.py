@@ -22,7 +22,6 @@ _CHECK_OPTIONS = {
                 'retries', 'retry_delay'),
     'mantle': ('references', 'base_url', 'aws_ca_bundle', 'caller_identity', 'retries', 'retry_delay'),
 }
-_SECRETS = ('access_key', 'secret_key', 'session_token')
 # The role's credentials: read from its variables, never task arguments, so the task need not be no_log and its
 # failure (bad options, unusable models) is shown, naming what to fix; no result holds them.
 _ROLE_CREDENTIALS = {'access_key': '_preflight_access_key', 'secret_key': '_preflight_secret_key',

@@ -62,7 +62,15 @@ class CheckedAction(ActionBase):
                 errors.append('%s could not be templated%s' % (name, '' if spec.get('no_log') else ': %s' % to_text(exc)))
         if errors:
             return errors
-        return list(ArgumentSpecValidator(options).validate(values).error_messages)
+        # ansible-core's messages may quote a value: never a no_log option's.
+        secrets = sorted({to_text(values[name]) for name, spec in options.items()
+                          if spec.get('no_log') and name in values and len(to_text(values[name])) >= 3}, key=len, reverse=True)
+        messages = []
+        for message in ArgumentSpecValidator(options).validate(values).error_messages:
+            for secret in secrets:
+                message = message.replace(secret, '********')
+            messages.append(message)
+        return messages
 
 
 def write_atomic(path, text, mode, prefix=None):

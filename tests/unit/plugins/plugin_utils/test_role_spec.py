@@ -71,6 +71,15 @@ def test_a_variable_that_cannot_be_templated_is_named_and_a_secret_one_without_t
     assert secret == '_preflight_secret_key could not be templated' and 's3cr3t' not in secret
 
 
+def test_a_message_never_quotes_a_no_log_options_value(monkeypatch):
+    """ansible-core's messages may quote a value (a bad choice, an int that is not one)."""
+    monkeypatch.setitem(action_utils._SPECS, ('_test', 'main'), {  # pylint: disable=protected-access
+        '_test_pin': {'type': 'int', 'no_log': True}, '_test_mode': {'type': 'str', 'choices': ['a', 'b']}})
+    errors = plugin(bedrock_preflight).role_spec_errors('_test', {'_test_pin': 'pin-s3cr3t', '_test_mode': 'pin-s3cr3t'})
+    assert len(errors) == 2 and all('pin-s3cr3t' not in e for e in errors), errors
+    assert any('_test_pin' in e for e in errors) and any('_test_mode' in e for e in errors)
+
+
 def test_the_report_fails_naming_a_bad_report_option_before_writing(tmp_path):
     action = plugin(fleet_report, group_hosts=[], dir=str(tmp_path / 'report'), formats=['json'])
     with pytest.raises(AnsibleActionFail, match='_report_formats'):
