@@ -12,8 +12,11 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.common.validation import check_type_float, check_type_int
 from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.utils.display import Display
 from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils import preflight_cache
 from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils.action import CheckedAction
+
+display = Display()
 
 _MODULES = {'runtime': 'claude_fleet.bedrock.model_access_info', 'mantle': 'claude_fleet.bedrock.mantle_access_info'}
 # What each access module takes from the role's check options (the rest belongs to the other endpoint).
@@ -197,6 +200,12 @@ class ActionModule(CheckedAction):
             result.update(preflight, changed=False, option_problems=[])
             if preflight['reused']:
                 result['age'] = round(now - oldest, 1)
+            # The summary the run shows at any verbosity (the whole result only with -v).
+            result['msg'] = 'Bedrock preflight %s: %d check(s), %d AWS call(s), %d retry(ies)%s' % (
+                'passed' if preflight['usable'] else 'FAILED (_preflight_fail is off)', len(preflight['targets']),
+                preflight['aws_calls'], preflight['aws_retries'],
+                '.' if preflight['usable'] else ': ' + ' | '.join(preflight['remedies']))
+            display.display(result['msg'])
         if warnings:
             result['warnings'] = warnings
         return result

@@ -202,6 +202,7 @@ def test_a_usable_preflight_does_not_fail_and_the_access_modules_do_not_log_on_t
     result = plugin.run(task_vars=task_vars)
     assert not result.get('failed') and result['usable'] is True and result['option_problems'] == []
     assert len(calls) == 2 and plugin.syslog == [True, True]
+    assert result['msg'] == 'Bedrock preflight passed: 2 check(s), 6 AWS call(s), 0 retry(ies).'
 
 
 def test_a_region_per_host_group_is_enough_when_hosts_are_grouped(tmp_path):
