@@ -71,7 +71,8 @@ options:
   cache_inputs:
     description:
       - What decides the preflight's answer besides the host groups and their credentials, for example the checks asked
-        for. Only ever digested; treat as secret (C(no_log)).
+        for. Only ever digested. Never put a credential here; the task is not C(no_log) (the action reads the
+        credentials from the role's variables).
     type: raw
     required: true
   max_age:
