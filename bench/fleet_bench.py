@@ -236,7 +236,8 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements,too-ma
     parser.add_argument('--cold-rounds', type=int, default=2,
                         help='rounds of the cold converge alone and added, fresh workstations each, order alternating (default 2)')
     parser.add_argument('--baseline-root', help='another checkout of the collection (for example main): its setup.yml no-op and '
-                        'model change are measured too, on a fleet of its own, interleaved with these (kinds *_base)')
+                        'model change are measured too, on a fleet of its own (seeded from a workstation it converged, unless '
+                        '--no-seed or it has no bench/seed_stamp.yml), interleaved with these (kinds *_base)')
     parser.add_argument('--output', default=os.path.join(ROOT, 'bench', 'results', 'fleet.json'))
     args = parser.parse_args()
     counts = sorted({int(c) for c in args.counts.split(',') if c.strip()})
@@ -306,14 +307,29 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements,too-ma
                        for c in counts}
         full = write_inventory(os.path.join(work, 'inv-all'), main_hosts, group_vars, host_vars)
         if base:
-            base_hosts, base_vars = up(tag + 'z', size)
+            base_setup = os.path.join(base, 'playbooks', 'setup.yml')
+            base_seed_stamp = os.path.join(base, 'bench', 'seed_stamp.yml')
+            seed_from = None
+            if not args.no_seed and os.path.exists(base_seed_stamp):
+                # Seeded like this checkout's fleet, from a workstation the baseline converged itself (the
+                # fingerprint holds the collection's digest, so this checkout's seed is not current for it).
+                base_seed, _vars = up(tag + 'y', 1)
+                set_model(host_vars, base_seed, MODELS[0])
+                run(playbook(write_inventory(os.path.join(work, 'base-seed'), base_seed, _vars, host_vars), 1, book=base_setup),
+                    base_env, cwd=base)
+                seed_from = '%s/%s' % (tag + 'y', list(base_seed)[0])
+            base_hosts, base_vars = up(tag + 'z', size, seed_from=seed_from)
             base_names = list(base_hosts)
             set_model(host_vars, base_names, MODELS[0])
             base_inventories = {c: write_inventory(os.path.join(work, 'base%d' % c), {h: base_hosts[h] for h in base_names[:c]}, base_vars,
                                                    host_vars) for c in counts}
-            base_setup = os.path.join(base, 'playbooks', 'setup.yml')
-            run(playbook(write_inventory(os.path.join(work, 'base-all'), base_hosts, base_vars, host_vars), size, book=base_setup),
-                base_env, cwd=base)
+            base_all = write_inventory(os.path.join(work, 'base-all'), base_hosts, base_vars, host_vars)
+            if seed_from:
+                run(playbook(base_all, size, book=base_seed_stamp), base_env, cwd=base)
+            result = run(playbook(base_all, size, book=base_setup), base_env, cwd=base)
+            if seed_from and (fast_path_hosts(report) != size or failed(result['output'])):
+                sys.exit('seeding the baseline failed: its first no-op over the %d clones: %d on the fast path, failed %s'
+                         % (size, fast_path_hosts(report), failed(result['output'])))
         if args.no_seed:
             figures['fresh_converge'] = {'hosts': size, 'seconds': run(playbook(full, size), env)['seconds']}
             if not args.no_peer:
@@ -413,6 +429,19 @@ def main() -> int:  # pylint: disable=too-many-locals,too-many-statements,too-ma
               % (count, row['ping'], row['noop'], row['model_change'], row['peer'], row['noop_to_ping'],
                  row['model_change_to_noop'], row['peer_to_noop'], row['ping_peak_mb'], row['noop_peak_mb'], row['peer_peak_mb']))
     figures['summary'] = summary
+    # Each round measures ping, no-op and model change of a size one after the other, so the ratio within a round
+    # sees one load; the median of those per-round ratios is printed beside the ratio of the medians above.
+    print('  per-round ratios (each round\'s runs of a size follow one another), median [rounds]:')
+    for count in counts:
+        def paired(top, bottom, count=count):
+            tops, bottoms = figures['runs'].get('%s@%d' % (top, count), []), figures['runs'].get('%s@%d' % (bottom, count), [])
+            return [t['seconds'] / b['seconds'] for t, b in zip(tops, bottoms)]
+        rounds = {'noop/ping': paired('noop', 'ping'), 'model/noop': paired('model_change', 'noop')}
+        if base:
+            rounds['noop/baseline noop'] = paired('noop', 'noop_base')
+        summary[str(count)]['per_round'] = rounds
+        print('  %5d %s' % (count, '; '.join('%s %.2fx [%s]' % (k, median(v), ' '.join('%.2f' % x for x in v))
+                                             for k, v in rounds.items())))
     if base:
         for count in counts:
             noop_base, change_base = med('noop_base', count), med('model_change_base', count)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+from collections.abc import Mapping
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
@@ -127,13 +128,15 @@ class ActionModule(CheckedAction):
         hostvars = task_vars.get('hostvars') or {}
         facts, failures = {}, {}
         for host in hosts:
-            try:
-                facts[host] = hostvars[host].get('_report_host')
-                failures[host] = hostvars[host].get('settings_failure')
-                if facts[host] is None:
-                    facts[host] = fast_path_facts(hostvars[host].get('ansible_facts'), hostvars[host].get('group_names'))
-            except KeyError:
+            # Once per host: each hostvars[host] computes all of that host's variables again.
+            variables = hostvars.get(host)
+            if not isinstance(variables, Mapping):  # not in the inventory
                 facts[host] = None
+                continue
+            facts[host] = variables.get('_report_host')
+            failures[host] = variables.get('settings_failure')
+            if facts[host] is None:
+                facts[host] = fast_path_facts(variables.get('ansible_facts'), variables.get('group_names'))
         report = assemble(hosts, facts, args.get('preflight'), failures=failures)
         text = markdown(report)
         directory = args.get('dir')

@@ -93,3 +93,40 @@ def test_a_host_outside_the_fast_path_group_or_not_current_has_no_stamp_report()
     assert fleet_report.fast_path_facts({'claude_fleet_stamp': dict(stamp, current=False)}, ['claude_fleet_fast_path']) is None
     assert fleet_report.fast_path_facts({}, ['claude_fleet_fast_path']) is None
     assert fleet_report.fast_path_facts(None, None) is None
+
+
+class CountingHostvars(dict):
+    """hostvars whose every hostvars[host] is counted: ansible-core computes all of a host's variables for each."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reads = {}
+
+    def __getitem__(self, host):
+        self.reads[host] = self.reads.get(host, 0) + 1
+        return super().__getitem__(host)
+
+    def get(self, host, default=None):
+        return self[host] if host in self else default
+
+
+def test_the_action_reads_each_hosts_variables_once_and_reports_every_host(tmp_path):
+    from unittest import mock  # pylint: disable=import-outside-toplevel
+    from ansible.template import Templar  # pylint: disable=import-outside-toplevel
+
+    stamp = {'usable': True, 'current': True, 'reasons': [], 'facts': {'node_version': '22.1.0', 'model': 'us.m'}}
+    hostvars = CountingHostvars({
+        'ws1': {'_report_host': dict(BASE, smoke=[]), 'group_names': ['workstations']},
+        'ws2': {'ansible_facts': {'claude_fleet_stamp': stamp}, 'group_names': ['workstations', 'claude_fleet_fast_path']},
+        'ws3': {'settings_failure': {'summary': '/home/alice/.claude/settings.json is not JSON'}, 'group_names': ['workstations']},
+    })
+    task = mock.MagicMock(async_val=0, check_mode=False, diff=False)
+    task.args = {'group_hosts': ['ws1', 'ws2', 'ws3', 'gone'], 'dir': str(tmp_path), 'formats': ['json'], 'preflight': {'usable': True},
+                 'fail': False}
+    plugin = fleet_report.ActionModule(task, mock.MagicMock(), mock.MagicMock(), mock.MagicMock(), Templar(loader=mock.MagicMock()),
+                                       mock.MagicMock())
+    plugin.run(task_vars={'hostvars': hostvars})
+    assert hostvars.reads == {'ws1': 1, 'ws2': 1, 'ws3': 1}
+    written = json.loads((tmp_path / 'fleet-report.json').read_text())
+    assert [(r['host'], r['status']) for r in written['hosts']] == [('gone', 'failed'), ('ws1', 'ok'), ('ws2', 'ok'), ('ws3', 'failed')]
+    assert written['hosts'][2]['fast_path'] is True and 'is not JSON' in written['hosts'][3]['detail']

@@ -93,7 +93,7 @@ def test_the_playbooks_leave_the_check_to_the_action(playbook, role):
     """ansible-core would add a validation task of its own; the action checks the same spec (one task less per run)."""
     with open(os.path.join(PLAYBOOKS, playbook), encoding='utf-8') as handle:
         plays = yaml.safe_load(handle)
-    imports = [task[key] for play in plays for task in play.get('tasks') or []
+    imports = [task[key] for play in plays for section in ('pre_tasks', 'tasks') for task in play.get(section) or []
                for key in ('ansible.builtin.import_role', 'ansible.builtin.include_role')
                if key in task and task[key]['name'] == 'claude_fleet.bedrock.%s' % role and 'tasks_from' not in task[key]]
     assert imports and all(found.get('rolespec_validate') is False for found in imports)
