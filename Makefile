@@ -41,8 +41,9 @@ $(VENV)/.stamp: $(REQUIREMENTS) $(CONSTRAINTS)
 venv: $(VENV)/.stamp
 
 # Host packages the sandbox fleet and the tests need (idempotent; apt runs only when one is missing).
+# zsh and fish: the units source the rendered shell files with the real shells (no sandbox image exists yet then).
 deps:
-	@missing=""; for p in debootstrap openssh-client rsync xz-utils util-linux iproute2 tinyproxy; do \
+	@missing=""; for p in debootstrap openssh-client rsync xz-utils util-linux iproute2 tinyproxy zsh fish; do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "apt-get install:$$missing"; \
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
