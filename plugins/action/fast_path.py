@@ -19,6 +19,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.urls import Request
 from ansible.utils.display import Display
+from ansible.utils.vars import load_extra_vars
 
 from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils import fast_path as fp
 from ansible_collections.claude_fleet.bedrock.plugins.plugin_utils.action import CheckedAction, write_atomic
@@ -331,13 +332,26 @@ class ActionModule(CheckedAction):
         result['ansible_facts'] = {_FACT: {'usable': usable, 'current': current, 'reasons': reasons, 'facts': facts or {}}}
         return result
 
+    def _scope(self, contracts, task_vars):
+        """The variables the contracts are rendered with: the play's, and the roles' own (fp.play_scope), which a play
+        that includes its roles after the fast path (setup.yml) does not have yet."""
+        manager = self._task.get_variable_manager()
+        extra = getattr(manager, 'extra_vars', None)
+        if extra is None:  # a task without its variable manager
+            extra = load_extra_vars(loader=self._loader)
+        scope = fp.play_scope([dict(c, defaults=_trusted(c['defaults']), vars=_trusted(c['vars'])) for c in contracts],
+                              task_vars, extra)
+        self._templar.available_variables = scope
+        return scope
+
     def _check(self, result, task_vars, path, host, contracts):
+        module_vars, task_vars = task_vars, self._scope(contracts, task_vars)
         kept = _Kept(self._task.args.get('cache_dir'))
         with _Shared() as shared:
             self._start_from_earlier(shared, kept)
             pins = None
             for declared in fp.pins_declarations(contracts):
-                # Rendered in the play, where the role's own variables are defined (it is one of the play's roles).
+                # Rendered with the role's own variables (_scope).
                 # Kept across runs: the settings role's rules behind `alone` took most of a no-op's first host.
                 alone = self._shared_template(_trusted(declared.get('alone', False)), task_vars, shared, kept=kept)
                 values = self._shared_template(_trusted(declared.get('values')), task_vars, shared, kept=kept)
@@ -366,7 +380,7 @@ class ActionModule(CheckedAction):
         if pins is not None:
             module_args['pins'] = pins
         answer = self._execute_module(module_name='claude_fleet.bedrock.model_pins' if pins is not None else
-                                      'claude_fleet.bedrock.converge_stamp_info', module_args=module_args, task_vars=task_vars)
+                                      'claude_fleet.bedrock.converge_stamp_info', module_args=module_args, task_vars=module_vars)
         if answer.get('failed'):
             result.update(answer)
             return result

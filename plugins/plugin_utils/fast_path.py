@@ -95,7 +95,40 @@ def load_contract(name, root=COLLECTION_ROOT):
         'pins': pins if pins.get('options') else None,
         'pin_options': list(pins.get('options') or []),
         'resolve': list(data.get('resolve') or []),
+        # The role's own variables, for a play that includes the role only on hosts that converge (play_scope).
+        'defaults': _role_vars(path, 'defaults'),
+        'vars': _role_vars(path, 'vars'),
     }
+
+
+def _role_vars(path, kind):
+    """A role's defaults/main.yml or vars/main.yml (untemplated), {} when it has none."""
+    try:
+        data = _load_yaml(os.path.join(path, kind, 'main.yml'))
+    except FileNotFoundError:
+        return {}
+    except yaml.YAMLError as exc:
+        raise ContractError('role %s: %s/main.yml is not valid YAML: %s' % (os.path.basename(path), kind, exc))
+    if not isinstance(data, dict):
+        raise ContractError('role %s: %s/main.yml must be a mapping' % (os.path.basename(path), kind))
+    return data
+
+
+def play_scope(contracts, variables, extra=()):
+    """VARIABLES as a task of a play that lists the contracts' roles under roles: would see them.
+
+    setup.yml includes its converge roles after the fast path has ended the play for the hosts that are current, so
+    a no-op never loads them; the fast path still renders their contracts with their variables. As in a play that
+    lists them: each role's defaults lose to every other variable, and its vars/main.yml win over all but the extra
+    variables (EXTRA, their names); set_fact and include parameters are left out, as no task sets a role's vars."""
+    scope = {}
+    for contract in contracts:
+        scope.update(contract.get('defaults') or {})
+    scope.update(variables)
+    for contract in contracts:
+        scope.update((name, value) for name, value in (contract.get('vars') or {}).items()
+                     if name not in extra)
+    return scope
 
 
 def contract_problems(contract):

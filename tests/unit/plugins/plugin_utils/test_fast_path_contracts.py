@@ -44,11 +44,86 @@ def plays(path=SETUP):
     return out
 
 
-def converge_contracts():
-    """The contracts of the play that includes the stamp: its roles are the ones fingerprinted."""
-    converge = [names for _name, names in plays() if 'claude_fleet.bedrock._stamp' in names]
+def converge_play(path=SETUP):
+    """The play of setup.yml that runs the fast path."""
+    with open(path, encoding='utf-8') as handle:
+        book = yaml.safe_load(handle)
+    converge = [play for play in book if 'claude_fleet.bedrock._stamp' in list(_roles_in(play.get('pre_tasks')))]
     assert len(converge) == 1, 'setup.yml has one play that runs the fast path'
-    return fp.play_contracts(converge[0])
+    return converge[0]
+
+
+def converge_contracts():
+    """The contracts of the roles the fast path fingerprints (the play's _stamp_roles)."""
+    return fp.play_contracts(converge_play()['vars']['_stamp_roles'])
+
+
+def _role_tags(name):
+    """Every tag of a role's tasks and handlers, but always."""
+    found = set()
+
+    def walk(value):
+        if isinstance(value, dict):
+            tags = value.get('tags') or []
+            found.update([tags] if isinstance(tags, str) else tags)
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+    directory = fp.role_dir(name)
+    for sub in ('tasks', 'handlers'):
+        for entry in sorted(os.listdir(os.path.join(directory, sub))) if os.path.isdir(os.path.join(directory, sub)) else []:
+            with open(os.path.join(directory, sub, entry), encoding='utf-8') as handle:
+                walk(yaml.safe_load(handle))
+    return found - {'always'}
+
+
+def test_setup_yml_fingerprints_exactly_the_roles_its_converge_play_includes():
+    """The roles are included after the fast path (not listed under roles:), so the play names them for the stamp."""
+    play = converge_play()
+    assert 'roles' not in play, 'a listed role is loaded on every run, no-ops too'
+    included = [task['ansible.builtin.include_role']['name'] for task in play['tasks']
+                if 'ansible.builtin.include_role' in task]
+    assert included and play['vars']['_stamp_roles'] == included
+    assert all(c['writes'] for c in fp.play_contracts(included))
+
+
+def test_each_converge_include_selects_its_role_by_any_of_its_tags():
+    """--tags and --skip-tags work on an included role as on a listed one: the include carries the role's name and
+    every tag of its tasks, and applies the name to them."""
+    for task in converge_play()['tasks']:
+        include = task['ansible.builtin.include_role']
+        short = include['name'].rsplit('.', 1)[-1]
+        assert include.get('public') is True, '%s: the report and the stamp read its variables' % short
+        assert include['apply']['tags'] == [short]
+        assert short in task['tags']
+        missing = _role_tags(include['name']) - set(task['tags'])
+        assert missing == set(), '%s: tags of its tasks the include does not carry: %s' % (short, sorted(missing))
+
+
+def test_the_roles_own_variables_are_in_scope_as_in_a_play_that_lists_them():
+    """Defaults lose to every variable; vars/main.yml win over all but extra variables."""
+    contracts = [{'defaults': {'a': 'default-a', 'b': 'default-b'}, 'vars': {'_v': 'role-v', '_w': 'role-w'}},
+                 {'defaults': {'c': 'default-c'}, 'vars': {}}]
+    scope = fp.play_scope(contracts, {'a': 'inventory-a', '_v': 'inventory-v', '_w': 'extra-w', 'x': 1}, extra={'_w': 'extra-w'})
+    assert scope == {'a': 'inventory-a', 'b': 'default-b', 'c': 'default-c', '_v': 'role-v', '_w': 'extra-w', 'x': 1}
+
+
+def test_the_contract_of_a_real_role_carries_its_defaults_and_vars():
+    contract = fp.load_contract('claude_fleet.bedrock.settings')
+    assert contract['defaults']['settings_model'] == fp._load_yaml(os.path.join(fp.role_dir('settings'), 'defaults', 'main.yml'))['settings_model']
+    assert '_settings_pins_alone' in contract['vars']
+
+
+def test_role_variables_that_are_not_a_mapping_are_refused(tmp_path):
+    role = tmp_path / 'roles' / 'odd'
+    (role / 'meta').mkdir(parents=True)
+    (role / 'meta' / 'fast_path.yml').write_text('writes: true\n')
+    (role / 'vars').mkdir()
+    (role / 'vars' / 'main.yml').write_text('- a list\n')
+    with pytest.raises(fp.ContractError, match='vars/main.yml must be a mapping'):
+        fp.load_contract('odd', root=str(tmp_path))
 
 
 def digest(contracts, variables, pins_alone=False):
