@@ -29,6 +29,7 @@ import os
 
 import jinja2
 import yaml
+from ansible.utils.vars import combine_vars
 from jinja2 import meta, nodes
 
 CONTRACT_FILE = os.path.join('meta', 'fast_path.yml')
@@ -122,12 +123,11 @@ def play_scope(contracts, variables, extra=()):
     lists them: each role's defaults lose to every other variable, and its vars/main.yml win over all but the extra
     variables (EXTRA, their names); set_fact and include parameters are left out, as no task sets a role's vars."""
     scope = {}
+    for contract in contracts:  # combine_vars: as Ansible layers them (hash_behaviour too)
+        scope = combine_vars(scope, contract.get('defaults') or {})
+    scope = combine_vars(scope, variables)
     for contract in contracts:
-        scope.update(contract.get('defaults') or {})
-    scope.update(variables)
-    for contract in contracts:
-        scope.update((name, value) for name, value in (contract.get('vars') or {}).items()
-                     if name not in extra)
+        scope = combine_vars(scope, {name: value for name, value in (contract.get('vars') or {}).items() if name not in extra})
     return scope
 
 
